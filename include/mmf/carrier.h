@@ -1,0 +1,120 @@
+// Carriers: how propagation reads and writes the headers of any request type.
+//
+// A carrier is whatever holds a request's headers or metadata. The propagator needs two
+// operations on it, spelled by CarrierTraits<C>:
+//
+//   static void for_each(const C&, Fn&& fn);   // calls fn(name, value) for every header
+//   static void set(C&, std::string_view name, std::string_view value);  // replaces any
+//                                                                        // same-named header
+//
+// The primary template covers every container of name/value pairs whose parts expose data()
+// and size() or length(): std::map, std::multimap (cpp-httplib's Headers), std::unordered_map,
+// std::vector<std::pair<...>>, and gRPC's std::multimap<grpc::string_ref, grpc::string_ref>
+// (read only). Anything else needs a tiny specialisation; see FunctionCarrier for one-off
+// adapters. Header names are compared case-insensitively, as HTTP requires.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace mmf {
+
+// ASCII case-insensitive equality, for header names.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + ('a' - 'A'));
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + ('a' - 'A'));
+    if (x != y) return false;
+  }
+  return true;
+}
+
+namespace detail {
+
+template <class T>
+std::string_view as_view(const T& text) noexcept {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return std::string_view(text);
+  } else if constexpr (requires {
+                         text.data();
+                         text.size();
+                       }) {
+    return std::string_view(text.data(), text.size());
+  } else {
+    static_assert(
+        requires {
+          text.data();
+          text.length();
+        },
+        "header names and values must expose data() and size() or length()");
+    return std::string_view(text.data(), text.length());
+  }
+}
+
+}  // namespace detail
+
+template <class C>
+struct CarrierTraits {
+  template <class Fn>
+  static void for_each(const C& carrier, Fn&& fn) {
+    for (const auto& [name, value] : carrier) fn(detail::as_view(name), detail::as_view(value));
+  }
+
+  static void set(C& carrier, std::string_view name, std::string_view value) {
+    using Key = typename C::value_type::first_type;
+    using Key0 = std::remove_const_t<Key>;
+    using Mapped = typename C::value_type::second_type;
+    // Remove every header of that name, whatever its case, then add ours once.
+    for (auto it = carrier.begin(); it != carrier.end();) {
+      if (iequals(detail::as_view(it->first), name)) {
+        if constexpr (requires { carrier.erase(it); }) {
+          it = carrier.erase(it);
+        } else {
+          ++it;
+        }
+      } else {
+        ++it;
+      }
+    }
+    if constexpr (requires { carrier.emplace_back(Key0(name), Mapped(value)); }) {
+      carrier.emplace_back(Key0(name), Mapped(value));
+    } else {
+      carrier.emplace(Key0(name), Mapped(value));
+    }
+  }
+};
+
+// A carrier made of two callables, for one-off adapters:
+//   mmf::FunctionCarrier carrier{
+//       [&](auto&& visit) { for (auto& h : my_headers) visit(h.name, h.value); },
+//       [&](std::string_view name, std::string_view value) { my_headers.put(name, value); }};
+template <class ForEach, class Set>
+struct FunctionCarrier {
+  ForEach for_each;
+  Set set;
+};
+template <class ForEach, class Set>
+FunctionCarrier(ForEach, Set) -> FunctionCarrier<ForEach, Set>;
+
+template <class ForEach, class Set>
+struct CarrierTraits<FunctionCarrier<ForEach, Set>> {
+  template <class Fn>
+  static void for_each(const FunctionCarrier<ForEach, Set>& carrier, Fn&& fn) {
+    carrier.for_each(fn);
+  }
+  static void set(FunctionCarrier<ForEach, Set>& carrier, std::string_view name,
+                  std::string_view value) {
+    carrier.set(name, value);
+  }
+};
+
+}  // namespace mmf

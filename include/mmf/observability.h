@@ -1,0 +1,18 @@
+// The umbrella header: everything a service needs in one include.
+//
+//   #include <mmf/observability.h>
+//
+// Today: the request Context (mmf/context.h), identifiers (mmf/ids.h), propagation across
+// process boundaries (mmf/propagation.h, mmf/carrier.h), coroutine support (mmf/coroutine.h)
+// and the library version (mmf/version.h). Tracing, metrics, logging and UnifiedObservability
+// join as they land.
+#pragma once
+
+#include "mmf/baggage.h"
+#include "mmf/carrier.h"
+#include "mmf/context.h"
+#include "mmf/coroutine.h"
+#include "mmf/ids.h"
+#include "mmf/propagation.h"
+#include "mmf/trace_context.h"
+#include "mmf/version.h"

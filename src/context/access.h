@@ -1,0 +1,20 @@
+// Library-internal access to a Context's data block, for code that builds Contexts directly
+// (the propagator) or moves them into the thread's current slot (the set_* functions).
+#pragma once
+
+#include <utility>
+
+#include "mmf/context.h"
+
+namespace mmf {
+
+struct ContextAccess {
+  // Wraps a freshly built block (refs == 1) in a Context that owns it.
+  static Context adopt(const detail::ContextData* data) noexcept { return Context(data); }
+  // Takes the block out of a Context, with its reference.
+  static const detail::ContextData* take(Context& context) noexcept {
+    return std::exchange(context.data_, nullptr);
+  }
+};
+
+}  // namespace mmf

@@ -1,0 +1,180 @@
+#include "mmf/ids.h"
+
+#include <pthread.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+
+namespace mmf {
+namespace {
+
+// Bumped in a forked child so that every thread's generator re-seeds: a child must never
+// repeat its parent's IDs.
+std::atomic<std::uint64_t> g_seed_epoch{1};
+
+std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+// xoshiro256** (Blackman and Vigna): fast, 256 bits of state, good statistical quality.
+struct Xoshiro {
+  std::uint64_t s[4];
+  std::uint64_t epoch;
+
+  void seed() noexcept {
+    std::uint64_t seed_words[4] = {};
+    ssize_t got = getrandom(seed_words, sizeof seed_words, GRND_NONBLOCK);
+    // getrandom cannot fail once the kernel pool is initialised; the fallback only guards
+    // against a very early boot or a seccomp filter, mixing what differs between threads.
+    std::uint64_t mix = static_cast<std::uint64_t>(
+        std::chrono::high_resolution_clock::now().time_since_epoch().count());
+    mix ^= reinterpret_cast<std::uintptr_t>(this) ^ (static_cast<std::uint64_t>(getpid()) << 32);
+    if (got != static_cast<ssize_t>(sizeof seed_words)) {
+      for (auto& word : seed_words) word ^= splitmix64(mix);
+    }
+    for (int i = 0; i < 4; ++i) s[i] = splitmix64(seed_words[i]);
+    epoch = g_seed_epoch.load(std::memory_order_relaxed);
+  }
+
+  std::uint64_t next() noexcept {
+    if (epoch != g_seed_epoch.load(std::memory_order_relaxed)) [[unlikely]] {
+      seed();
+    }
+    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const std::uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+// Zero-initialised (epoch 0 never matches g_seed_epoch), so the first use seeds it.
+constinit thread_local Xoshiro tls_rng{};
+// This thread's last UUIDv7: (milliseconds << 12 | fraction) and its 62 random bits.
+struct LastUuid {
+  std::uint64_t stamp;
+  std::uint64_t random;
+};
+constinit thread_local LastUuid tls_last_uuid{};
+
+void on_fork_child() noexcept { g_seed_epoch.fetch_add(1, std::memory_order_relaxed); }
+
+[[maybe_unused]] const int g_fork_handler = [] {
+  pthread_atfork(nullptr, nullptr, &on_fork_child);
+  return 0;
+}();
+
+void store_u64(std::uint8_t* out, std::uint64_t value) noexcept {
+  std::memcpy(out, &value, sizeof value);
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+class DefaultIdGenerator final : public IdGenerator {
+ public:
+  TraceId new_trace_id() noexcept override { return mmf::new_trace_id(); }
+  SpanId new_span_id() noexcept override { return mmf::new_span_id(); }
+  std::string new_correlation_id() override { return new_uuid_v7(); }
+};
+
+}  // namespace
+
+std::uint64_t random_u64() noexcept { return tls_rng.next(); }
+
+TraceId new_trace_id() noexcept {
+  std::array<std::uint8_t, TraceId::kSize> bytes;
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  do {
+    high = tls_rng.next();
+    low = tls_rng.next();
+  } while (high == 0 && low == 0);
+  store_u64(bytes.data(), high);
+  store_u64(bytes.data() + 8, low);
+  return TraceId(bytes);
+}
+
+SpanId new_span_id() noexcept {
+  std::array<std::uint8_t, SpanId::kSize> bytes;
+  std::uint64_t value = 0;
+  do {
+    value = tls_rng.next();
+  } while (value == 0);
+  store_u64(bytes.data(), value);
+  return SpanId(bytes);
+}
+
+std::string new_uuid_v7() {
+  using namespace std::chrono;
+  const auto since_epoch = system_clock::now().time_since_epoch();
+  const auto millis = static_cast<std::uint64_t>(duration_cast<milliseconds>(since_epoch).count());
+  const auto nanos = static_cast<std::uint64_t>(duration_cast<nanoseconds>(since_epoch).count());
+  // RFC 9562 §6.2 method 3: the 12 bits after the milliseconds carry the sub-millisecond
+  // fraction (in units of 1/4096 ms). Within one such tick, a thread's next ID adds a random
+  // increment to the previous random bits instead (method 2, "monotonic random"), so one
+  // thread's IDs always sort in creation order and the time fields stay exact.
+  std::uint64_t stamp = (millis << 12) | (((nanos % 1'000'000) * 4096) / 1'000'000);
+  std::uint64_t random = 0;
+  constexpr std::uint64_t kRandomBits = (std::uint64_t{1} << 62) - 1;
+  if (stamp <= tls_last_uuid.stamp) {
+    stamp = tls_last_uuid.stamp;
+    random = tls_last_uuid.random + 1 + (tls_rng.next() & 0xffffffff);
+    if (random > kRandomBits) {  // increments used up (needs ~2^29 IDs in one tick): next tick
+      ++stamp;
+      random = tls_rng.next() >> 3;
+    }
+  } else {
+    random = tls_rng.next() >> 3;  // 61 bits: leaves room for the increments
+  }
+  tls_last_uuid = {stamp, random};
+  const std::uint64_t stamp_millis = stamp >> 12;
+  const std::uint64_t sub_ms = stamp & 0xfff;
+
+  std::uint8_t b[16];
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(stamp_millis >> (40 - 8 * i));
+  b[6] = static_cast<std::uint8_t>(0x70 | ((sub_ms >> 8) & 0x0f));  // version 7
+  b[7] = static_cast<std::uint8_t>(sub_ms & 0xff);
+  for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(random >> (56 - 8 * i));
+  b[8] |= 0x80;  // variant 10 (random holds 62 bits, so the top two are clear)
+
+  std::string text(36, '-');
+  std::size_t pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // skip the dash
+    text[pos++] = kHex[b[i] >> 4];
+    text[pos++] = kHex[b[i] & 0x0f];
+  }
+  return text;
+}
+
+bool is_uuid(std::string_view text) noexcept {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+IdGenerator& default_id_generator() noexcept {
+  static DefaultIdGenerator generator;
+  return generator;
+}
+
+}  // namespace mmf

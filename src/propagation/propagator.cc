@@ -1,0 +1,369 @@
+#include <algorithm>
+
+#include "context/access.h"
+#include "context/business.h"
+#include "context/counters.h"
+#include "mmf/propagation.h"
+#include "propagation/b3.h"
+#include "propagation/text.h"
+
+namespace mmf {
+namespace {
+
+// Every header the propagator understands.
+enum class Slot : std::uint8_t {
+  kTraceparent,
+  kTracestate,
+  kBaggage,
+  kB3,
+  kB3TraceId,
+  kB3SpanId,
+  kB3Sampled,
+  kB3Flags,
+  kCorrelationId,
+  kRequestId,
+  kUserId,
+  kSessionId,
+  kMmfCorrelationId,
+  kMmfRequestId,
+  kMmfUserId,
+  kMmfSessionId,
+  kMmfPluginId,
+  kMmfOperationId,
+  kCount,
+  kNone = kCount,
+};
+constexpr std::size_t kSlotCount = static_cast<std::size_t>(Slot::kCount);
+
+struct Known {
+  std::string_view name;
+  Slot slot;
+};
+
+constexpr Known kKnown[] = {
+    {headers::kTraceparent, Slot::kTraceparent},
+    {headers::kTracestate, Slot::kTracestate},
+    {headers::kBaggage, Slot::kBaggage},
+    {headers::kB3, Slot::kB3},
+    {headers::kB3TraceId, Slot::kB3TraceId},
+    {headers::kB3SpanId, Slot::kB3SpanId},
+    {headers::kB3Sampled, Slot::kB3Sampled},
+    {headers::kB3Flags, Slot::kB3Flags},
+    {headers::kCorrelationId, Slot::kCorrelationId},
+    {headers::kRequestId, Slot::kRequestId},
+    {headers::kUserId, Slot::kUserId},
+    {headers::kSessionId, Slot::kSessionId},
+    {headers::kMmfCorrelationId, Slot::kMmfCorrelationId},
+    {headers::kMmfRequestId, Slot::kMmfRequestId},
+    {headers::kMmfUserId, Slot::kMmfUserId},
+    {headers::kMmfSessionId, Slot::kMmfSessionId},
+    {headers::kMmfPluginId, Slot::kMmfPluginId},
+    {headers::kMmfOperationId, Slot::kMmfOperationId},
+};
+
+// The longest known name; a quick length test rejects most unrelated headers.
+constexpr std::size_t kLongestName = 20;
+constexpr std::size_t kMaxSameLength = 4;
+
+// Candidates grouped by name length, so a header is compared with at most four names.
+struct ByLength {
+  Known entries[kLongestName + 1][kMaxSameLength] = {};
+  std::uint8_t count[kLongestName + 1] = {};
+};
+
+constexpr ByLength kByLength = [] {
+  ByLength table;
+  for (const Known& known : kKnown) {
+    const std::size_t length = known.name.size();
+    table.entries[length][table.count[length]++] = known;
+  }
+  return table;
+}();
+
+Slot classify(std::string_view name) noexcept {
+  if (name.size() > kLongestName) return Slot::kNone;
+  const std::size_t length = name.size();
+  for (std::size_t i = 0; i < kByLength.count[length]; ++i) {
+    if (iequals(name, kByLength.entries[length][i].name)) return kByLength.entries[length][i].slot;
+  }
+  return Slot::kNone;
+}
+
+// tracestate and baggage may come as several header fields; more than this many are ignored.
+constexpr std::size_t kMaxListFields = 16;
+
+// A view that is left uninitialised by default, so that the arrays below cost nothing to set up.
+struct Segment {
+  const char* data;
+  std::size_t size;
+  std::string_view view() const noexcept { return std::string_view(data, size); }
+};
+
+// A list header (tracestate, baggage) received as one or more fields.
+struct ListFields {
+  Segment fields[kMaxListFields];
+  std::size_t count = 0;
+
+  void add(std::string_view value) noexcept {
+    if (value.size() > kMaxListHeaderSize) {
+      oversized = true;
+      detail::count(detail::counters().headers_oversized);
+    } else if (count < kMaxListFields) {
+      fields[count++] = Segment{value.data(), value.size()};
+    }
+  }
+  // The fields as views (in a small array on the caller's stack).
+  std::span<const std::string_view> views(std::string_view (&out)[kMaxListFields]) const noexcept {
+    for (std::size_t i = 0; i < count; ++i) out[i] = fields[i].view();
+    return std::span<const std::string_view>(out, count);
+  }
+  bool oversized = false;
+};
+
+// What one pass over a carrier found. Views point into the carrier.
+struct Collected {
+  Segment single[kSlotCount];          // first value of each single-valued header
+  std::uint8_t seen[kSlotCount] = {};  // how many fields of each (saturating)
+  ListFields tracestate;
+  ListFields baggage;
+
+  void add(std::string_view name, std::string_view value) noexcept {
+    const Slot slot = classify(name);
+    if (slot == Slot::kNone) return;
+    const auto index = static_cast<std::size_t>(slot);
+    if (seen[index] < 255) ++seen[index];
+    if (slot == Slot::kTracestate) {
+      tracestate.add(value);
+    } else if (slot == Slot::kBaggage) {
+      baggage.add(value);
+    } else if (seen[index] == 1) {
+      single[index] = Segment{value.data(), value.size()};
+    }
+  }
+
+  std::size_t count(Slot slot) const noexcept { return seen[static_cast<std::size_t>(slot)]; }
+  // The first value of a header; empty when it did not come.
+  std::string_view get(Slot slot) const noexcept {
+    return count(slot) ? single[static_cast<std::size_t>(slot)].view() : std::string_view();
+  }
+};
+
+// The W3C trace context from what was collected; an invalid SpanContext when unusable.
+SpanContext trace_context_of(const Collected& found) {
+  const std::size_t fields = found.count(Slot::kTraceparent);
+  if (fields == 0) return SpanContext();
+  std::optional<SpanContext> parsed;
+  // A repeated traceparent is ambiguous: the W3C test suite expects the trace to restart.
+  if (fields == 1) parsed = parse_traceparent(found.get(Slot::kTraceparent));
+  if (!parsed) {
+    detail::count(detail::counters().traceparent_invalid);
+    return SpanContext();
+  }
+  if (found.tracestate.oversized) {
+    detail::count(detail::counters().tracestate_invalid);
+  } else if (found.tracestate.count > 0) {
+    std::string_view views[kMaxListFields];
+    parsed->trace_state = TraceState::parse(found.tracestate.views(views));
+  }
+  return *parsed;
+}
+
+SpanContext b3_context_of(const Collected& found) {
+  std::optional<SpanContext> parsed;
+  if (found.count(Slot::kB3) > 0) {
+    parsed = parse_b3(found.get(Slot::kB3));
+  } else if (found.count(Slot::kB3TraceId) > 0 || found.count(Slot::kB3SpanId) > 0) {
+    parsed = detail::parse_b3_multi(found.get(Slot::kB3TraceId), found.get(Slot::kB3SpanId),
+                                    found.get(Slot::kB3Sampled), found.get(Slot::kB3Flags));
+  } else {
+    return SpanContext();
+  }
+  if (!parsed) {
+    detail::count(detail::counters().b3_invalid);
+    return SpanContext();
+  }
+  return *parsed;
+}
+
+// Reads an ID from the first present header among slots. Sets rejected when one was present
+// but invalid. Returns empty when none usable.
+std::string_view read_id(const Collected& found, std::initializer_list<Slot> slots,
+                         bool& rejected) noexcept {
+  for (Slot slot : slots) {
+    if (found.count(slot) == 0) continue;
+    const std::string_view value = detail::trim_ows(found.get(slot));
+    if (is_valid_id(value)) return value;
+    rejected = true;
+    detail::count(detail::counters().ids_rejected);
+  }
+  return {};
+}
+
+struct OutputNames {
+  std::string_view correlation_id;
+  std::string_view request_id;
+  std::string_view user_id;
+  std::string_view session_id;
+};
+
+constexpr OutputNames kStandardNames{headers::kCorrelationId, headers::kRequestId, headers::kUserId,
+                                     headers::kSessionId};
+constexpr OutputNames kMmfNames{headers::kMmfCorrelationId, headers::kMmfRequestId,
+                                headers::kMmfUserId, headers::kMmfSessionId};
+
+}  // namespace
+
+Propagator::Propagator(PropagationOptions options) : options_(std::move(options)) {
+  auto& allowed = options_.allowed_business_fields;
+  std::erase_if(allowed, [](const std::string& key) { return !is_valid_business_key(key); });
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+}
+
+bool Propagator::is_allowed_business_field(std::string_view key) const noexcept {
+  return std::binary_search(options_.allowed_business_fields.begin(),
+                            options_.allowed_business_fields.end(), key, std::less<>());
+}
+
+Context Propagator::extract_from(detail::FunctionRef<void(HeaderVisitor)> for_each_header) const {
+  Collected found;
+  for_each_header(
+      [&found](std::string_view name, std::string_view value) { found.add(name, value); });
+
+  auto* data = new detail::ContextData();
+  Context result = ContextAccess::adopt(data);
+
+  if (options_.trace_context) data->span_context = trace_context_of(found);
+  if (options_.b3 && !data->span_context.is_valid()) data->span_context = b3_context_of(found);
+
+  std::string mirrored_correlation_id;  // the baggage copy of the correlation ID
+  if (options_.baggage && found.baggage.count > 0) {
+    Baggage::ParseStats stats;
+    std::string_view views[kMaxListFields];
+    Baggage baggage = Baggage::parse(found.baggage.views(views), &stats);
+    detail::count(detail::counters().baggage_members_invalid, stats.invalid_members);
+    detail::count(detail::counters().baggage_members_dropped, stats.dropped_members);
+    // The correlation ID and allowed business fields have their own fields in the Context;
+    // the rest of the baggage is carried whole.
+    std::vector<std::string> moved;
+    for (const Baggage::Entry& entry : baggage.entries()) {
+      if (entry.key == headers::kBaggageCorrelationId) {
+        mirrored_correlation_id = entry.value;  // validated below, with the headers
+        moved.push_back(entry.key);
+      } else if (is_allowed_business_field(entry.key)) {
+        detail::add_business_field(data->business_context, entry.key, entry.value);
+        moved.push_back(entry.key);
+      }
+    }
+    for (const std::string& key : moved) baggage = baggage.erase(key);
+    data->baggage = std::move(baggage);
+  }
+
+  bool rejected = false;
+  IdGenerator& ids = options_.id_generator ? *options_.id_generator : default_id_generator();
+  if (options_.correlation) {
+    std::string_view id = read_id(found, {Slot::kCorrelationId, Slot::kMmfCorrelationId}, rejected);
+    if (id.empty() && !mirrored_correlation_id.empty()) {
+      if (is_valid_id(mirrored_correlation_id)) {
+        id = mirrored_correlation_id;
+      } else {
+        rejected = true;
+        detail::count(detail::counters().ids_rejected);
+      }
+    }
+    if (!id.empty()) {
+      data->correlation_id.assign(id);
+      data->correlation_origin = CorrelationOrigin::kIncoming;
+    }
+    bool ignored = false;
+    data->request_id.assign(read_id(found, {Slot::kRequestId, Slot::kMmfRequestId}, ignored));
+    data->user_id.assign(read_id(found, {Slot::kUserId, Slot::kMmfUserId}, ignored));
+    data->session_id.assign(read_id(found, {Slot::kSessionId, Slot::kMmfSessionId}, ignored));
+    data->plugin.assign(read_id(found, {Slot::kMmfPluginId}, ignored));
+    data->operation_name.assign(read_id(found, {Slot::kMmfOperationId}, ignored));
+  } else if (is_valid_id(mirrored_correlation_id)) {
+    data->correlation_id.assign(mirrored_correlation_id);
+    data->correlation_origin = CorrelationOrigin::kIncoming;
+  }
+
+  if (data->correlation_id.empty() && options_.generate_correlation_id) {
+    data->correlation_id = ids.new_correlation_id();
+    data->correlation_origin =
+        rejected ? CorrelationOrigin::kRejected : CorrelationOrigin::kGenerated;
+  }
+  if (data->request_id.empty() && options_.generate_correlation_id) {
+    data->request_id = ids.new_correlation_id();
+  }
+  return result;
+}
+
+void Propagator::inject_to(const Context& context, HeaderSetter set) const {
+  if (options_.trace_context) inject_trace_context_to(context.span_context(), set);
+
+  if (options_.correlation) {
+    const bool mmf_family = options_.output_headers == CorrelationHeaders::kMmf;
+    const OutputNames& names = mmf_family ? kMmfNames : kStandardNames;
+    auto put = [&set](std::string_view name, const std::string& value) {
+      if (!value.empty()) set(name, value);
+    };
+    put(names.correlation_id, context.correlation_id());
+    put(names.request_id, context.request_id());
+    put(names.user_id, context.user_id());
+    put(names.session_id, context.session_id());
+    if (mmf_family) {
+      put(headers::kMmfPluginId, context.plugin());
+      put(headers::kMmfOperationId, context.operation_name());
+    }
+  }
+
+  if (options_.baggage) {
+    // Assembled in a per-thread buffer that keeps its capacity: no allocation once warm.
+    thread_local std::string header;
+    header.clear();
+    std::size_t members = 0;
+    auto append = [&](std::string_view key, std::string_view value, std::string_view metadata) {
+      if (members >= Baggage::kMaxEntries) return;
+      const std::size_t mark = header.size();
+      if (members > 0) header.push_back(',');
+      Baggage::append_encoded(header, key, value, metadata);
+      if (header.size() > Baggage::kMaxHeaderSize) {
+        header.resize(mark);  // whole members only
+        return;
+      }
+      ++members;
+    };
+    if (!context.correlation_id().empty()) {
+      append(headers::kBaggageCorrelationId, context.correlation_id(), {});
+    }
+    for (const auto& [key, value] : context.business_context()) {
+      if (is_allowed_business_field(key)) append(key, value, {});
+    }
+    for (const Baggage::Entry& entry : context.baggage().entries()) {
+      if (entry.key == headers::kBaggageCorrelationId || is_allowed_business_field(entry.key)) {
+        continue;  // the fields above already say it
+      }
+      append(entry.key, entry.value, entry.metadata);
+    }
+    if (!header.empty()) set(headers::kBaggage, header);
+  }
+}
+
+SpanContext extract_trace_context_from(
+    detail::FunctionRef<void(Propagator::HeaderVisitor)> for_each_header) {
+  Collected found;
+  for_each_header(
+      [&found](std::string_view name, std::string_view value) { found.add(name, value); });
+  return trace_context_of(found);
+}
+
+void inject_trace_context_to(const SpanContext& span_context, Propagator::HeaderSetter set) {
+  if (!span_context.is_valid()) return;
+  char traceparent[kTraceparentSize];
+  format_traceparent(span_context,
+                     std::span<char, kTraceparentSize>(traceparent, kTraceparentSize));
+  set(headers::kTraceparent, std::string_view(traceparent, kTraceparentSize));
+  if (!span_context.trace_state.empty())
+    set(headers::kTracestate, span_context.trace_state.header());
+}
+
+}  // namespace mmf

@@ -1,0 +1,93 @@
+// Small text helpers shared by the header parsers.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace mmf::detail {
+
+constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// Strips optional whitespace (spaces and horizontal tabs, RFC 7230 §3.2.3) from both ends.
+constexpr std::string_view trim_ows(std::string_view text) noexcept {
+  while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace mmf::detail
+
+namespace mmf::detail {
+
+// RFC 7230 tchar: the characters of a header token.
+constexpr bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr bool is_token(std::string_view text) noexcept {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+constexpr bool is_valid_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < lo || second > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < 0x80 || next > 0xbf) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace mmf::detail

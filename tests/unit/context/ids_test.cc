@@ -1,0 +1,140 @@
+#include "mmf/ids.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mmf {
+namespace {
+
+std::uint64_t uuid_millis(const std::string& uuid) {
+  const std::string hex = uuid.substr(0, 8) + uuid.substr(9, 4);
+  return std::stoull(hex, nullptr, 16);
+}
+
+TEST(UuidV7, HasTheRfc9562Layout) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = new_uuid_v7();
+    ASSERT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id[14], '7') << id;                                                         // version
+    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;  // variant
+    for (char c : id) EXPECT_FALSE(c >= 'A' && c <= 'F') << id;  // lowercase
+  }
+}
+
+TEST(UuidV7, CarriesTheCurrentUnixTimeInMilliseconds) {
+  using namespace std::chrono;
+  const auto before = static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  const std::string id = new_uuid_v7();
+  const auto after = static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  EXPECT_GE(uuid_millis(id), before);
+  EXPECT_LE(uuid_millis(id), after);
+}
+
+TEST(UuidV7, IdsFromOneThreadSortInCreationOrder) {
+  // Even when made faster than the 1/4096 ms resolution of the time fields.
+  std::string previous = new_uuid_v7();
+  for (int i = 0; i < 20000; ++i) {
+    const std::string next = new_uuid_v7();
+    ASSERT_LT(previous, next);
+    previous = next;
+  }
+}
+
+TEST(UuidV7, IsUniqueAcrossThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 5000;
+  std::vector<std::vector<std::string>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&results, t] {
+      for (int i = 0; i < kPerThread; ++i) results[t].push_back(new_uuid_v7());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> all;
+  for (const auto& list : results) all.insert(list.begin(), list.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kPerThread));
+}
+
+TEST(IsUuid, RejectsMalformedText) {
+  EXPECT_TRUE(is_uuid("0191E2F4-7A3B-7C00-8D2E-1234567890AB"));
+  EXPECT_FALSE(is_uuid(""));
+  EXPECT_FALSE(is_uuid("0191e2f4-7a3b-7c00-8d2e-1234567890a"));
+  EXPECT_FALSE(is_uuid("0191e2f4_7a3b-7c00-8d2e-1234567890ab"));
+  EXPECT_FALSE(is_uuid("0191e2f4-7a3b-7c00-8d2e-1234567890ag"));
+}
+
+TEST(TraceAndSpanIds, AreValidAndDistinct) {
+  std::set<std::string> traces;
+  std::set<std::string> spans;
+  for (int i = 0; i < 10000; ++i) {
+    const TraceId trace = new_trace_id();
+    const SpanId span = new_span_id();
+    ASSERT_TRUE(trace.is_valid());
+    ASSERT_TRUE(span.is_valid());
+    traces.insert(trace.to_hex());
+    spans.insert(span.to_hex());
+  }
+  EXPECT_EQ(traces.size(), 10000U);
+  EXPECT_EQ(spans.size(), 10000U);
+}
+
+TEST(TraceAndSpanIds, EveryBitVaries) {
+  // A weak but useful randomness check: across many IDs, every bit is seen both set and clear.
+  std::array<std::uint8_t, 16> ored{};
+  std::array<std::uint8_t, 16> anded;
+  anded.fill(0xff);
+  for (int i = 0; i < 1000; ++i) {
+    const TraceId id = new_trace_id();
+    const auto& bytes = id.bytes();
+    for (std::size_t b = 0; b < bytes.size(); ++b) {
+      ored[b] |= bytes[b];
+      anded[b] &= bytes[b];
+    }
+  }
+  for (std::size_t b = 0; b < 16; ++b) {
+    EXPECT_EQ(ored[b], 0xff) << b;
+    EXPECT_EQ(anded[b], 0x00) << b;
+  }
+}
+
+TEST(IdGeneration, AForkedChildDoesNotRepeatItsParentsIds) {
+  new_trace_id();  // make sure this thread's generator is seeded before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string child_id = new_trace_id().to_hex();
+    const ssize_t written = write(fds[1], child_id.data(), child_id.size());
+    _exit(written == static_cast<ssize_t>(child_id.size()) ? 0 : 1);
+  }
+  const std::string parent_id = new_trace_id().to_hex();
+  char buffer[32];
+  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 32);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(std::string(buffer, 32), parent_id);
+}
+
+TEST(DefaultIdGenerator, ProducesTheSameKindsOfIds) {
+  IdGenerator& generator = default_id_generator();
+  EXPECT_TRUE(generator.new_trace_id().is_valid());
+  EXPECT_TRUE(generator.new_span_id().is_valid());
+  EXPECT_TRUE(is_uuid(generator.new_correlation_id()));
+}
+
+}  // namespace
+}  // namespace mmf

@@ -1,0 +1,283 @@
+// The demo: simulated services that pass requests to each other through header maps, exactly
+// as an HTTP or gRPC integration would, so that context and propagation can be watched hop by
+// hop without any infrastructure.
+#include "demo.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mmf/observability.h"
+
+namespace marty {
+namespace {
+
+using Headers = std::map<std::string, std::string>;
+
+// A trivial work queue drained by one thread: the "worker pool" of the payment service.
+class Worker {
+ public:
+  Worker() : thread_([this] { run(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    thread_.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+const char* origin_name(mmf::CorrelationOrigin origin) {
+  switch (origin) {
+    case mmf::CorrelationOrigin::kNone:
+      return "none";
+    case mmf::CorrelationOrigin::kLocal:
+      return "local";
+    case mmf::CorrelationOrigin::kIncoming:
+      return "incoming";
+    case mmf::CorrelationOrigin::kGenerated:
+      return "generated: none arrived";
+    case mmf::CorrelationOrigin::kRejected:
+      return "generated: the one that arrived was invalid";
+  }
+  return "?";
+}
+
+// The span this service opens for an outgoing call: same trace, new span ID. (The Tracer will
+// do this with real spans; here the demo only needs the IDs.)
+mmf::Context with_new_span(const mmf::Context& context) {
+  mmf::SpanContext span = context.span_context();
+  if (!span.trace_id.is_valid()) {
+    span.trace_id = mmf::new_trace_id();
+    span.flags = mmf::TraceFlags(mmf::TraceFlags::kSampled | mmf::TraceFlags::kRandom);
+  }
+  span.span_id = mmf::new_span_id();
+  span.is_remote = false;
+  return context.with_span_context(span);
+}
+
+void print_context(const char* service, const mmf::Context& context) {
+  const mmf::SpanContext& span = context.span_context();
+  std::printf("[%s] correlation_id=%s (%s)\n", service, context.correlation_id().c_str(),
+              origin_name(context.correlation_origin()));
+  std::printf("[%s] request_id=%s", service, context.request_id().c_str());
+  if (!context.parent_request_id().empty()) {
+    std::printf(" parent_request_id=%s", context.parent_request_id().c_str());
+  }
+  std::printf("\n");
+  if (!context.user_id().empty() || !context.session_id().empty()) {
+    std::printf("[%s] user_id=%s session_id=%s\n", service, context.user_id().c_str(),
+                context.session_id().c_str());
+  }
+  if (span.is_valid()) {
+    std::printf("[%s] trace_id=%s parent_span_id=%s sampled=%s\n", service,
+                span.trace_id.to_hex().c_str(), span.span_id.to_hex().c_str(),
+                span.is_sampled() ? "yes" : "no");
+  } else {
+    std::printf("[%s] no trace context arrived: the first span will start a new trace\n", service);
+  }
+  for (const auto& [key, value] : context.business_context()) {
+    std::printf("[%s] business %s=%s\n", service, key.c_str(), value.c_str());
+  }
+}
+
+void print_headers(const char* service, const char* what, const Headers& headers) {
+  std::printf("[%s] %s\n", service, what);
+  for (const auto& [name, value] : headers) {
+    std::printf("[%s]     %s: %s\n", service, name.c_str(), value.c_str());
+  }
+}
+
+// One walk-through of the scenario, narrated.
+void walk_through() {
+  const mmf::Propagator gateway_propagation(
+      mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
+  const mmf::Propagator payment_propagation(
+      mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
+
+  std::printf("== 1. A browser calls the gateway: W3C trace context, no correlation ID ==\n");
+  const Headers from_browser = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"tracestate", "rojo=00f067aa0ba902b7"},
+      {"X-User-ID", "user_67890"},
+      {"X-Session-ID", "sess_abcdef"},
+      {"User-Agent", "Mozilla/5.0"}};
+  print_headers("gateway", "incoming headers:", from_browser);
+  mmf::ContextScope incoming(gateway_propagation.extract(from_browser));
+  mmf::CorrelationScope request(
+      {.operation_name = "POST /payments", .business_context = {{"cart_id", "c-9"}}});
+  print_context("gateway", mmf::Context::current());
+
+  std::printf("\n== 2. The gateway calls the payment service ==\n");
+  Headers outgoing;
+  gateway_propagation.inject(with_new_span(mmf::Context::current()), outgoing);
+  print_headers("gateway", "outgoing headers:", outgoing);
+
+  std::printf("\n== 3. The payment service reads them: same trace, same correlation ID ==\n");
+  Worker worker;
+  std::string worker_saw;
+  {
+    mmf::ContextScope payment(payment_propagation.extract(outgoing));
+    mmf::CorrelationScope charge({.operation_name = "charge_card"});
+    print_context("payment", mmf::Context::current());
+
+    std::printf("\n== 4. It hands a fraud check to a worker thread with mmf::bind ==\n");
+    std::promise<void> done;
+    worker.post(mmf::bind([&] {
+      worker_saw = mmf::get_correlation_id();
+      std::printf("[worker] fraud check runs on another thread: correlation_id=%s user_id=%s\n",
+                  mmf::get_correlation_id().c_str(), mmf::get_user_id().c_str());
+      done.set_value();
+    }));
+    done.get_future().wait();
+  }
+
+  std::printf("\n== 5. A legacy Python MMF service calls in with X-MMF-* headers ==\n");
+  const Headers from_python = {{"X-MMF-Correlation-ID", "mmf-corr-4242"},
+                               {"X-MMF-Request-ID", "mmf-req-1"},
+                               {"X-MMF-Plugin-ID", "fraud-plugin"},
+                               {"X-MMF-Operation-ID", "score"}};
+  print_headers("payment", "incoming headers:", from_python);
+  {
+    mmf::ContextScope legacy(payment_propagation.extract(from_python));
+    print_context("payment", mmf::Context::current());
+    const mmf::Propagator reply_in_kind(
+        mmf::PropagationOptions{.output_headers = mmf::CorrelationHeaders::kMmf});
+    Headers answer;
+    reply_in_kind.inject(answer);
+    print_headers("payment", "calls back in the caller's header family:", answer);
+  }
+
+  std::printf("\n== 6. A hostile request: forged IDs are refused, not propagated ==\n");
+  const Headers hostile = {
+      {"X-Correlation-ID", "abc\r\nX-Admin: true"},
+      {"X-User-ID", "\"admin\",\"role\":\"root\""},
+      {"traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"},
+      {"baggage", std::string(9000, 'x')}};
+  std::printf(
+      "[gateway] incoming: X-Correlation-ID with CR LF, X-User-ID with quotes, an all-zero\n"
+      "[gateway]           trace ID, and a 9000-byte baggage header\n");
+  {
+    mmf::ContextScope refused(gateway_propagation.extract(hostile));
+    print_context("gateway", mmf::Context::current());
+  }
+  const mmf::PropagationCounters counters = mmf::propagation_counters();
+  std::printf("[gateway] refused so far: ids=%llu traceparent=%llu oversized_headers=%llu\n",
+              static_cast<unsigned long long>(counters.ids_rejected),
+              static_cast<unsigned long long>(counters.traceparent_invalid),
+              static_cast<unsigned long long>(counters.headers_oversized));
+}
+
+struct TrafficStats {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> hops_checked{0};
+  std::atomic<std::uint64_t> mismatches{0};
+};
+
+// One simulated request through gateway -> payment -> worker, checked at every hop.
+void simulated_request(const mmf::Propagator& propagation, Worker& worker, TrafficStats& stats,
+                       std::uint64_t n) {
+  Headers incoming;
+  if (n % 3 != 0) incoming["X-Correlation-ID"] = "load-" + std::to_string(n);
+  if (n % 2 == 0) {
+    mmf::SpanContext upstream{.trace_id = mmf::new_trace_id(),
+                              .span_id = mmf::new_span_id(),
+                              .flags = mmf::TraceFlags(mmf::TraceFlags::kSampled)};
+    incoming["traceparent"] = mmf::format_traceparent(upstream);
+  }
+  mmf::ContextScope gateway(propagation.extract(incoming));
+  mmf::CorrelationScope request(
+      {.operation_name = "POST /payments", .user_id = "u" + std::to_string(n % 50)});
+  const std::string expected = mmf::get_correlation_id();
+
+  Headers outgoing;
+  propagation.inject(with_new_span(mmf::Context::current()), outgoing);
+  mmf::ContextScope payment(propagation.extract(outgoing));
+  stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
+  if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
+
+  worker.post(mmf::bind([&stats, expected] {
+    stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
+    if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
+  }));
+  stats.requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+int serve_traffic(std::chrono::milliseconds duration) {
+  std::fprintf(stderr, "marty demo: serving simulated traffic for %.1f s on 2 request threads\n",
+               static_cast<double>(duration.count()) / 1000.0);
+  const mmf::Propagator propagation;
+  TrafficStats stats;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    Worker worker;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::uint64_t n = static_cast<std::uint64_t>(t);
+             std::chrono::steady_clock::now() - start < duration; n += 2) {
+          simulated_request(propagation, worker, stats, n);
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }  // the worker drains its queue before it stops
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr,
+               "marty demo: %llu requests (%.0f/s), %llu hops checked, %llu lost correlation IDs\n",
+               static_cast<unsigned long long>(stats.requests.load()),
+               static_cast<double>(stats.requests.load()) / seconds,
+               static_cast<unsigned long long>(stats.hops_checked.load()),
+               static_cast<unsigned long long>(stats.mismatches.load()));
+  return stats.mismatches.load() == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& options) {
+  std::fprintf(stderr, "marty demo (%s %s): request context and propagation at work\n",
+               mmf::kLibraryName, mmf::kVersion);
+  walk_through();
+  std::fflush(stdout);
+  if (options.duration) return serve_traffic(*options.duration);
+  return 0;
+}
+
+}  // namespace marty

@@ -1,0 +1,18 @@
+// `marty demo`: the project's main job, a small scenario that shows the library at work.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+namespace marty {
+
+struct DemoOptions {
+  // Keep serving simulated traffic for this long; one walk-through when unset.
+  std::optional<std::chrono::milliseconds> duration;
+};
+
+// Runs the demo. Narrates on stdout, reports on stderr. Returns the process exit code: non-zero
+// when a check inside the demo failed (a correlation ID lost on the way, for example).
+int run_demo(const DemoOptions& options);
+
+}  // namespace marty

@@ -1,0 +1,98 @@
+// marty: the command-line tool of mmf-observability.
+//
+//   marty --help | --version
+//   marty demo [--duration SECONDS]
+//
+// Later capabilities add subcommands (generate service, the local backend).
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "demo.h"
+#include "mmf/version.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+constexpr const char* kUsage = R"(marty - the mmf-observability command-line tool
+
+Usage:
+  marty demo [--duration SECONDS]   run the demo: request context and propagation at work
+  marty --version                   print the version
+  marty --help                      print this help
+
+Commands:
+  demo      Walks one simulated request through a gateway, a payment service, a worker
+            thread and a legacy Python MMF caller, printing the context at each hop.
+            With --duration, keeps serving simulated traffic on several threads for that
+            many seconds (fractions allowed), checks that every hop kept its request's
+            correlation ID, and prints a summary on stderr.
+)";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "marty: %s\nTry 'marty --help'.\n", message.c_str());
+  return kUsageError;
+}
+
+// Parses a positive number of seconds ("5", "0.5"); nullopt when malformed or out of range.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
+  double seconds = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) ||
+      seconds <= 0 || seconds > 7 * 24 * 3600.0) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+}
+
+int run_demo_command(const std::vector<std::string_view>& args) {
+  marty::DemoOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::string_view value;
+    if (arg == "--duration") {
+      if (i + 1 == args.size()) return usage_error("--duration needs a number of seconds");
+      value = args[++i];
+    } else if (arg.starts_with("--duration=")) {
+      value = arg.substr(std::string_view("--duration=").size());
+    } else {
+      return usage_error("unknown option for demo: '" + std::string(arg) + "'");
+    }
+    options.duration = parse_seconds(value);
+    if (!options.duration) {
+      return usage_error("--duration must be a positive number of seconds, got '" +
+                         std::string(value) + "'");
+    }
+  }
+  return marty::run_demo(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return kUsageError;
+  }
+  const std::string_view command = args.front();
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "--version" || command == "version") {
+    std::printf("marty (%s) %s\n", mmf::kLibraryName, mmf::kVersion);
+    return 0;
+  }
+  if (command == "demo") return run_demo_command({args.begin() + 1, args.end()});
+  return usage_error("unknown command '" + std::string(command) + "'");
+}
