@@ -1,7 +1,7 @@
 // The request Context: everything that travels with one request, and the thread's current one.
 //
 // A Context holds the trace context (SpanContext), the correlation fields (correlation ID,
-// request ID and its parent, user ID, session ID, operation name, plugin, business fields) and
+// request ID and its parent, user ID, session ID, operation name and ID, plugin, business fields) and
 // the W3C baggage. It is immutable and cheaply shared: copying one bumps a reference count.
 // "Changing" a field makes a new Context.
 //
@@ -63,6 +63,7 @@ struct CorrelationFields {
   std::string user_id{};
   std::string session_id{};
   std::string plugin{};
+  std::string operation_id{};  // the Python MMF's operation ID (X-MMF-Operation-ID)
   BusinessContext business_context{};  // merged over the enclosing one, key by key
 };
 
@@ -99,6 +100,7 @@ class Context {
   const std::string& session_id() const noexcept { return field(&Data::session_id); }
   const std::string& operation_name() const noexcept { return field(&Data::operation_name); }
   const std::string& plugin() const noexcept { return field(&Data::plugin); }
+  const std::string& operation_id() const noexcept { return field(&Data::operation_id); }
   const BusinessContext& business_context() const noexcept {
     return data_ ? data_->business_context : detail::empty_business_context();
   }

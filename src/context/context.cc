@@ -102,6 +102,7 @@ Context::Data* Context::clone() const {
     copy->user_id = data_->user_id;
     copy->session_id = data_->session_id;
     copy->operation_name = data_->operation_name;
+    copy->operation_id = data_->operation_id;
     copy->plugin = data_->plugin;
     copy->business_context = data_->business_context;
     copy->baggage = data_->baggage;
@@ -129,6 +130,7 @@ Context Context::child(const CorrelationFields& fields) const {
   if (!fields.user_id.empty()) assign_id(data->user_id, fields.user_id);
   if (!fields.session_id.empty()) assign_id(data->session_id, fields.session_id);
   if (!fields.plugin.empty()) assign_id(data->plugin, fields.plugin);
+  if (!fields.operation_id.empty()) assign_id(data->operation_id, fields.operation_id);
   if (!fields.operation_name.empty()) {
     data->operation_name.assign(fields.operation_name, 0,
                                 std::min(fields.operation_name.size(), kMaxIdLength));

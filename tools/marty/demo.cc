@@ -112,6 +112,10 @@ void print_context(const char* service, const mmf::Context& context) {
   } else {
     std::printf("[%s] no trace context arrived: the first span will start a new trace\n", service);
   }
+  if (!context.plugin().empty() || !context.operation_id().empty()) {
+    std::printf("[%s] plugin=%s operation_id=%s\n", service, context.plugin().c_str(),
+                context.operation_id().c_str());
+  }
   for (const auto& [key, value] : context.business_context()) {
     std::printf("[%s] business %s=%s\n", service, key.c_str(), value.c_str());
   }
@@ -172,7 +176,7 @@ void walk_through() {
   const Headers from_python = {{"X-MMF-Correlation-ID", "mmf-corr-4242"},
                                {"X-MMF-Request-ID", "mmf-req-1"},
                                {"X-MMF-Plugin-ID", "fraud-plugin"},
-                               {"X-MMF-Operation-ID", "score"}};
+                               {"X-MMF-Operation-ID", "op-score-17"}};
   print_headers("payment", "incoming headers:", from_python);
   {
     mmf::ContextScope legacy(payment_propagation.extract(from_python));

@@ -38,6 +38,7 @@ struct ContextData {
   std::string user_id;
   std::string session_id;
   std::string operation_name;
+  std::string operation_id;
   std::string plugin;
   BusinessContext business_context;
   Baggage baggage;
