@@ -58,16 +58,14 @@ std::optional<SpanContext> parse_b3(std::string_view value) noexcept {
   value = detail::trim_ows(value);
   std::string_view parts[4];
   std::size_t count = 0;
-  while (count < 4) {
+  while (true) {
+    if (count == 4) return std::nullopt;  // a fifth part, even an empty one after a dash
     const std::size_t dash = value.find('-');
     parts[count++] = value.substr(0, dash);
-    if (dash == std::string_view::npos) {
-      value = {};
-      break;
-    }
+    if (dash == std::string_view::npos) break;
     value.remove_prefix(dash + 1);
   }
-  if (!value.empty() || count < 2) return std::nullopt;  // a fifth part, or sampling state only
+  if (count < 2) return std::nullopt;  // the sampling state only
   std::optional<bool> sampled = false;
   if (count >= 3) {
     sampled = parts[2].empty() ? std::nullopt : b3_sampled(parts[2]);

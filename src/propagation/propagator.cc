@@ -154,7 +154,14 @@ SpanContext trace_context_of(const Collected& found) {
   if (fields == 0) return SpanContext();
   std::optional<SpanContext> parsed;
   // A repeated traceparent is ambiguous: the W3C test suite expects the trace to restart.
-  if (fields == 1) parsed = parse_traceparent(found.get(Slot::kTraceparent));
+  if (fields == 1) {
+    const std::string_view value = found.get(Slot::kTraceparent);
+    if (value.size() > kMaxTraceparentSize) {
+      detail::count(detail::counters().headers_oversized);
+    } else {
+      parsed = parse_traceparent(value);
+    }
+  }
   if (!parsed) {
     detail::count(detail::counters().traceparent_invalid);
     return SpanContext();
@@ -280,7 +287,7 @@ Context Propagator::extract_from(detail::FunctionRef<void(HeaderVisitor)> for_ea
     data->user_id.assign(read_id(found, {Slot::kUserId, Slot::kMmfUserId}, ignored));
     data->session_id.assign(read_id(found, {Slot::kSessionId, Slot::kMmfSessionId}, ignored));
     data->plugin.assign(read_id(found, {Slot::kMmfPluginId}, ignored));
-    data->operation_name.assign(read_id(found, {Slot::kMmfOperationId}, ignored));
+    data->operation_id.assign(read_id(found, {Slot::kMmfOperationId}, ignored));
   } else if (is_valid_id(mirrored_correlation_id)) {
     data->correlation_id.assign(mirrored_correlation_id);
     data->correlation_origin = CorrelationOrigin::kIncoming;
@@ -312,7 +319,7 @@ void Propagator::inject_to(const Context& context, HeaderSetter set) const {
     put(names.session_id, context.session_id());
     if (mmf_family) {
       put(headers::kMmfPluginId, context.plugin());
-      put(headers::kMmfOperationId, context.operation_name());
+      put(headers::kMmfOperationId, context.operation_id());
     }
   }
 

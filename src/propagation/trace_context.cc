@@ -238,6 +238,8 @@ std::size_t TraceState::size() const noexcept {
 
 TraceState TraceState::set(std::string_view key, std::string_view value) const {
   if (!is_valid_key(key) || !is_valid_value(value)) return *this;
+  // A 256-character key with a 256-character value cannot fit in kMaxHeaderSize on its own.
+  if (key.size() + 1 + value.size() > kMaxHeaderSize) return *this;
   Member members[kMaxMembers];
   std::size_t count = 0;
   members[count++] = Member{key, value};
