@@ -50,8 +50,7 @@ struct CarrierTraits<bench::HttpHeaders> {
   }
   static void set(bench::HttpHeaders& carrier, std::string_view name, std::string_view value) {
     for (auto& [existing, old_value] : carrier.fields) {
-      // Names written before are usually spelled the same: an exact match first.
-      if (existing == name || iequals(existing, name)) {
+      if (iequals(existing, name)) {
         old_value.assign(value);
         return;
       }
@@ -182,6 +181,19 @@ void BM_ExtractInject_TraceparentOnly(benchmark::State& state) {
   run_extract_inject(state, incoming, outgoing, false);
 }
 BENCHMARK(BM_ExtractInject_TraceparentOnly);
+
+// The propagation work alone, in the shape of the OpenTelemetry C++ SDK's figure: the incoming
+// carrier holds just traceparent and tracestate, the outgoing one starts empty (and keeps its
+// two slots from one iteration to the next). The difference from the headline is what walking
+// eleven more headers and writing into a five-header array cost.
+void BM_ExtractInject_TraceHeadersOnly(benchmark::State& state) {
+  const HttpHeaders incoming{
+      {{"traceparent", std::string(kTraceparent)}, {"tracestate", std::string(kTracestate)}}};
+  HttpHeaders outgoing;
+  outgoing.fields.reserve(4);
+  run_extract_inject(state, incoming, outgoing, true);
+}
+BENCHMARK(BM_ExtractInject_TraceHeadersOnly);
 
 // Secondary: std::map carriers. Injection erases and re-inserts each header: a node and a
 // value string per header, every time.

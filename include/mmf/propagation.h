@@ -29,6 +29,7 @@
 #include "mmf/carrier.h"
 #include "mmf/context.h"
 #include "mmf/detail/function_ref.h"
+#include "mmf/detail/trace_headers.h"
 #include "mmf/ids.h"
 #include "mmf/trace_context.h"
 
@@ -77,10 +78,6 @@ struct PropagationOptions {
   // Source of generated IDs; default_id_generator() when null. Must outlive the Propagator.
   IdGenerator* id_generator = nullptr;
 };
-
-// Longest header value looked at; longer ones are ignored and counted (headers_oversized).
-inline constexpr std::size_t kMaxTraceparentSize = 512;
-inline constexpr std::size_t kMaxListHeaderSize = 8192;  // tracestate, baggage (each field)
 
 class Propagator {
  public:
@@ -137,20 +134,28 @@ std::string format_traceparent(const SpanContext& span_context);
 std::optional<SpanContext> parse_b3(std::string_view value) noexcept;
 
 // Reads traceparent and tracestate from a carrier. Invalid or missing: an invalid SpanContext.
-SpanContext extract_trace_context_from(detail::FunctionRef<void(Propagator::HeaderVisitor)>);
+// The walk over the carrier is inlined here: an unrelated header costs a length test.
 template <class Carrier>
 SpanContext extract_trace_context(const Carrier& carrier) {
-  return extract_trace_context_from([&carrier](Propagator::HeaderVisitor visit) {
-    CarrierTraits<Carrier>::for_each(carrier, visit);
-  });
+  detail::TraceHeaders found;
+  CarrierTraits<Carrier>::for_each(
+      carrier, [&found](std::string_view name, std::string_view value) { found.add(name, value); });
+  return detail::trace_context_of(found);
 }
+SpanContext extract_trace_context_from(detail::FunctionRef<void(Propagator::HeaderVisitor)>);
+
 // Writes traceparent (and tracestate when not empty) for a valid SpanContext; nothing otherwise.
-void inject_trace_context_to(const SpanContext& span_context, Propagator::HeaderSetter set);
 template <class Carrier>
 void inject_trace_context(const SpanContext& span_context, Carrier& carrier) {
-  inject_trace_context_to(span_context, [&carrier](std::string_view name, std::string_view value) {
-    CarrierTraits<Carrier>::set(carrier, name, value);
-  });
+  if (!span_context.is_valid()) return;
+  char traceparent[kTraceparentSize];
+  format_traceparent(span_context, std::span<char, kTraceparentSize>(traceparent));
+  CarrierTraits<Carrier>::set(carrier, headers::kTraceparent,
+                              std::string_view(traceparent, kTraceparentSize));
+  if (!span_context.trace_state.empty()) {
+    CarrierTraits<Carrier>::set(carrier, headers::kTracestate, span_context.trace_state.header());
+  }
 }
+void inject_trace_context_to(const SpanContext& span_context, Propagator::HeaderSetter set);
 
 }  // namespace mmf

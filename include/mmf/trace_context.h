@@ -1,13 +1,15 @@
 // Trace identity: TraceId, SpanId, TraceFlags, TraceState and SpanContext.
 //
 // These are the W3C Trace Context (Level 2) values that travel with a request. All of them are
-// plain values: copying a SpanContext copies 26 bytes plus the TraceState string. Parsing
+// plain values: copying a SpanContext copies 26 bytes plus the tracestate text. Parsing
 // functions take untrusted text, never throw, and reject anything outside the specification.
 //
 // Thread-safety: values are immutable once built; share them freely between threads.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,6 +18,11 @@
 #include <string_view>
 
 namespace mmf {
+
+namespace detail {
+struct IdBytes;           // the parsers' write access (src/propagation/trace_access.h)
+struct TraceStateAccess;  // likewise
+}  // namespace detail
 
 // A 16-byte trace identifier. The all-zero value is the invalid ("unset") trace ID.
 class TraceId {
@@ -31,10 +38,8 @@ class TraceId {
   static std::optional<TraceId> from_hex(std::string_view hex) noexcept;
 
   constexpr bool is_valid() const noexcept {
-    for (std::uint8_t b : bytes_) {
-      if (b != 0) return true;
-    }
-    return false;
+    const auto words = std::bit_cast<std::array<std::uint64_t, 2>>(bytes_);
+    return (words[0] | words[1]) != 0;
   }
   constexpr const std::array<std::uint8_t, kSize>& bytes() const noexcept { return bytes_; }
 
@@ -45,6 +50,7 @@ class TraceId {
   friend constexpr bool operator==(const TraceId&, const TraceId&) noexcept = default;
 
  private:
+  friend struct detail::IdBytes;
   std::array<std::uint8_t, kSize> bytes_{};
 };
 
@@ -61,12 +67,7 @@ class SpanId {
   // Parses exactly 16 lowercase hex digits. Rejects upper case, other lengths and all zeros.
   static std::optional<SpanId> from_hex(std::string_view hex) noexcept;
 
-  constexpr bool is_valid() const noexcept {
-    for (std::uint8_t b : bytes_) {
-      if (b != 0) return true;
-    }
-    return false;
-  }
+  constexpr bool is_valid() const noexcept { return std::bit_cast<std::uint64_t>(bytes_) != 0; }
   constexpr const std::array<std::uint8_t, kSize>& bytes() const noexcept { return bytes_; }
 
   void to_hex(std::span<char, kHexSize> out) const noexcept;
@@ -75,6 +76,7 @@ class SpanId {
   friend constexpr bool operator==(const SpanId&, const SpanId&) noexcept = default;
 
  private:
+  friend struct detail::IdBytes;
   std::array<std::uint8_t, kSize> bytes_{};
 };
 
@@ -106,8 +108,10 @@ class TraceFlags {
 // The W3C tracestate list: up to 32 vendor key/value members, newest first.
 //
 // Held as its normalised header text (members joined by ',' with no optional whitespace), so
-// passing it through a service costs one string copy. Mutations return a new TraceState and
-// follow the specification: a set key moves to the front, the list never exceeds 32 members or
+// passing it through a service costs one copy of that text. Lists of up to kInlineSize characters
+// (nearly all in practice) live inside the object, so receiving, copying and sending one never
+// touches the heap; longer ones take one allocation. Mutations return a new TraceState and follow
+// the specification: a set key moves to the front, the list never exceeds 32 members or
 // kMaxHeaderSize characters.
 class TraceState {
  public:
@@ -115,8 +119,27 @@ class TraceState {
   static constexpr std::size_t kMaxHeaderSize = 512;  // what is propagated; larger is truncated
   static constexpr std::size_t kMaxKeySize = 256;
   static constexpr std::size_t kMaxValueSize = 256;
+  static constexpr std::size_t kInlineSize = 116;  // makes sizeof(TraceState) 128 bytes
 
-  TraceState() = default;
+  TraceState() noexcept {}
+  TraceState(const TraceState& other) { assign(other.header()); }
+  TraceState(TraceState&& other) noexcept { take(other); }
+  TraceState& operator=(const TraceState& other) {
+    if (this != &other) {
+      TraceState copy(other);
+      release();
+      take(copy);
+    }
+    return *this;
+  }
+  TraceState& operator=(TraceState&& other) noexcept {
+    if (this != &other) {
+      release();
+      take(other);
+    }
+    return *this;
+  }
+  ~TraceState() { release(); }
 
   // Parses one or more tracestate header values (several header fields combine as one list).
   // Returns an empty TraceState when any member breaks the grammar or a key repeats. A list
@@ -137,15 +160,15 @@ class TraceState {
   // A copy without key.
   TraceState erase(std::string_view key) const;
 
-  bool empty() const noexcept { return header_.empty(); }
+  bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept;  // number of members
-  // The normalised header value, ready to send.
-  const std::string& header() const noexcept { return header_; }
+  // The normalised header value, ready to send. Valid while this TraceState lives unchanged.
+  std::string_view header() const noexcept { return std::string_view(data(), size_); }
 
   // Calls fn(key, value) for each member, left to right.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    std::string_view rest = header_;
+    std::string_view rest = header();
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
       std::string_view member = rest.substr(0, comma);
@@ -156,12 +179,34 @@ class TraceState {
     }
   }
 
-  friend bool operator==(const TraceState&, const TraceState&) = default;
+  friend bool operator==(const TraceState& a, const TraceState& b) noexcept {
+    return a.header() == b.header();
+  }
 
  private:
-  explicit TraceState(std::string header) : header_(std::move(header)) {}
+  friend struct detail::TraceStateAccess;
+  // text must already be a valid, normalised list.
+  explicit TraceState(std::string_view text) { assign(text); }
   static TraceState invalid_tracestate() noexcept;  // counts the refusal
-  std::string header_;
+
+  const char* data() const noexcept { return heap_ != nullptr ? heap_ : inline_; }
+  void assign(std::string_view text);
+  void take(TraceState& other) noexcept {
+    heap_ = other.heap_;
+    size_ = other.size_;
+    if (heap_ == nullptr) std::copy(other.inline_, other.inline_ + size_, inline_);
+    other.heap_ = nullptr;
+    other.size_ = 0;
+  }
+  void release() noexcept {
+    delete[] heap_;
+    heap_ = nullptr;
+    size_ = 0;
+  }
+
+  char* heap_ = nullptr;  // owned; null when the text is inline
+  std::uint32_t size_ = 0;
+  char inline_[kInlineSize];
 };
 
 // The trace part of a request's Context: which trace and span it belongs to.

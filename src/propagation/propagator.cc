@@ -6,14 +6,15 @@
 #include "mmf/propagation.h"
 #include "propagation/b3.h"
 #include "propagation/text.h"
+#include "propagation/trace_access.h"
+#include "propagation/traceparent.h"
 
 namespace mmf {
 namespace {
 
-// Every header the propagator understands.
+// Every header the propagator understands, except traceparent and tracestate
+// (detail::TraceHeaders collects those).
 enum class Slot : std::uint8_t {
-  kTraceparent,
-  kTracestate,
   kBaggage,
   kB3,
   kB3TraceId,
@@ -41,8 +42,6 @@ struct Known {
 };
 
 constexpr Known kKnown[] = {
-    {headers::kTraceparent, Slot::kTraceparent},
-    {headers::kTracestate, Slot::kTracestate},
     {headers::kBaggage, Slot::kBaggage},
     {headers::kB3, Slot::kB3},
     {headers::kB3TraceId, Slot::kB3TraceId},
@@ -89,91 +88,33 @@ Slot classify(std::string_view name) noexcept {
   return Slot::kNone;
 }
 
-// tracestate and baggage may come as several header fields; more than this many are ignored.
-constexpr std::size_t kMaxListFields = 16;
-
-// A view that is left uninitialised by default, so that the arrays below cost nothing to set up.
-struct Segment {
-  const char* data;
-  std::size_t size;
-  std::string_view view() const noexcept { return std::string_view(data, size); }
-};
-
-// A list header (tracestate, baggage) received as one or more fields.
-struct ListFields {
-  Segment fields[kMaxListFields];
-  std::size_t count = 0;
-
-  void add(std::string_view value) noexcept {
-    if (value.size() > kMaxListHeaderSize) {
-      oversized = true;
-      detail::count(detail::counters().headers_oversized);
-    } else if (count < kMaxListFields) {
-      fields[count++] = Segment{value.data(), value.size()};
-    }
-  }
-  // The fields as views (in a small array on the caller's stack).
-  std::span<const std::string_view> views(std::string_view (&out)[kMaxListFields]) const noexcept {
-    for (std::size_t i = 0; i < count; ++i) out[i] = fields[i].view();
-    return std::span<const std::string_view>(out, count);
-  }
-  bool oversized = false;
-};
-
 // What one pass over a carrier found. Views point into the carrier.
 struct Collected {
-  Segment single[kSlotCount];          // first value of each single-valued header
+  detail::TraceHeaders trace;
+  detail::Segment single[kSlotCount];  // first value of each single-valued header
   std::uint8_t seen[kSlotCount] = {};  // how many fields of each (saturating)
-  ListFields tracestate;
-  ListFields baggage;
+  detail::ListFields baggage;
 
   void add(std::string_view name, std::string_view value) noexcept {
+    if (trace.add(name, value)) return;
     const Slot slot = classify(name);
     if (slot == Slot::kNone) return;
     const auto index = static_cast<std::size_t>(slot);
     if (seen[index] < 255) ++seen[index];
-    if (slot == Slot::kTracestate) {
-      tracestate.add(value);
-    } else if (slot == Slot::kBaggage) {
+    if (slot == Slot::kBaggage) {
       baggage.add(value);
     } else if (seen[index] == 1) {
-      single[index] = Segment{value.data(), value.size()};
+      single[index] = detail::Segment{value.data(), value.size()};
     }
   }
 
   std::size_t count(Slot slot) const noexcept { return seen[static_cast<std::size_t>(slot)]; }
   // The first value of a header; empty when it did not come.
   std::string_view get(Slot slot) const noexcept {
-    return count(slot) ? single[static_cast<std::size_t>(slot)].view() : std::string_view();
+    const detail::Segment& segment = single[static_cast<std::size_t>(slot)];
+    return count(slot) ? std::string_view(segment.data, segment.size) : std::string_view();
   }
 };
-
-// The W3C trace context from what was collected; an invalid SpanContext when unusable.
-SpanContext trace_context_of(const Collected& found) {
-  const std::size_t fields = found.count(Slot::kTraceparent);
-  if (fields == 0) return SpanContext();
-  std::optional<SpanContext> parsed;
-  // A repeated traceparent is ambiguous: the W3C test suite expects the trace to restart.
-  if (fields == 1) {
-    const std::string_view value = found.get(Slot::kTraceparent);
-    if (value.size() > kMaxTraceparentSize) {
-      detail::count(detail::counters().headers_oversized);
-    } else {
-      parsed = parse_traceparent(value);
-    }
-  }
-  if (!parsed) {
-    detail::count(detail::counters().traceparent_invalid);
-    return SpanContext();
-  }
-  if (found.tracestate.oversized) {
-    detail::count(detail::counters().tracestate_invalid);
-  } else if (found.tracestate.count > 0) {
-    std::string_view views[kMaxListFields];
-    parsed->trace_state = TraceState::parse(found.tracestate.views(views));
-  }
-  return *parsed;
-}
 
 SpanContext b3_context_of(const Collected& found) {
   std::optional<SpanContext> parsed;
@@ -240,14 +181,16 @@ Context Propagator::extract_from(detail::FunctionRef<void(HeaderVisitor)> for_ea
   auto* data = new detail::ContextData();
   Context result = ContextAccess::adopt(data);
 
-  if (options_.trace_context) data->span_context = trace_context_of(found);
+  if (options_.trace_context) data->span_context = detail::trace_context_of(found.trace);
   if (options_.b3 && !data->span_context.is_valid()) data->span_context = b3_context_of(found);
 
   std::string mirrored_correlation_id;  // the baggage copy of the correlation ID
+  if (found.baggage.oversized) detail::count(detail::counters().headers_oversized);
   if (options_.baggage && found.baggage.count > 0) {
     Baggage::ParseStats stats;
-    std::string_view views[kMaxListFields];
-    Baggage baggage = Baggage::parse(found.baggage.views(views), &stats);
+    std::string_view views[detail::kMaxListFields];
+    const std::size_t fields = found.baggage.views(views);
+    Baggage baggage = Baggage::parse(std::span<const std::string_view>(views, fields), &stats);
     detail::count(detail::counters().baggage_members_invalid, stats.invalid_members);
     detail::count(detail::counters().baggage_members_dropped, stats.dropped_members);
     // The correlation ID and allowed business fields have their own fields in the Context;
@@ -355,12 +298,46 @@ void Propagator::inject_to(const Context& context, HeaderSetter set) const {
   }
 }
 
+namespace detail {
+
+SpanContext trace_context_of(const TraceHeaders& found) noexcept {
+  SpanContext result;  // the one object returned (NRVO): the parsers write straight into it
+  if (found.tracestate.oversized) count(counters().headers_oversized);
+  if (found.traceparent_fields == 0) return result;
+  bool parsed = false;
+  // A repeated traceparent is ambiguous: the W3C test suite expects the trace to restart.
+  if (found.traceparent_fields == 1) {
+    if (found.traceparent.size() > kMaxTraceparentSize) {
+      count(counters().headers_oversized);
+    } else {
+      parsed = parse_traceparent_into(found.traceparent, result);
+    }
+  }
+  if (!parsed) {
+    count(counters().traceparent_invalid);
+    return result;
+  }
+  if (found.tracestate.oversized) {
+    count(counters().tracestate_invalid);
+  } else if (found.tracestate.count == 1) {  // the usual case: no array of views to set up
+    const Segment& field = found.tracestate.fields[0];
+    TraceStateAccess::parse_into(result.trace_state, std::string_view(field.data, field.size));
+  } else if (found.tracestate.count > 1) {
+    std::string_view views[kMaxListFields];
+    const std::size_t fields = found.tracestate.views(views);
+    result.trace_state = TraceState::parse(std::span<const std::string_view>(views, fields));
+  }
+  return result;
+}
+
+}  // namespace detail
+
 SpanContext extract_trace_context_from(
     detail::FunctionRef<void(Propagator::HeaderVisitor)> for_each_header) {
-  Collected found;
+  detail::TraceHeaders found;
   for_each_header(
       [&found](std::string_view name, std::string_view value) { found.add(name, value); });
-  return trace_context_of(found);
+  return detail::trace_context_of(found);
 }
 
 void inject_trace_context_to(const SpanContext& span_context, Propagator::HeaderSetter set) {

@@ -261,3 +261,35 @@ TEST(GrpcMetadataCarrier, ValuesAreNotAssumedToBeNulTerminated) {
 
 }  // namespace
 }  // namespace mmf
+
+namespace mmf {
+namespace {
+
+// iequals works eight bytes at a time: every pair of byte values, in the word part and in the
+// tail, must give what a byte-by-byte ASCII comparison gives.
+TEST(IequalsTest, AgreesWithByteByByteComparisonForEveryPairOfBytes) {
+  auto reference = [](unsigned char x, unsigned char y) {
+    auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+    return lower(x) == lower(y);
+  };
+  for (std::size_t position : {std::size_t{0}, std::size_t{7}, std::size_t{8}}) {
+    for (int x = 0; x < 256; ++x) {
+      for (int y = 0; y < 256; ++y) {
+        std::string a = "Content-T";
+        std::string b = "cONTENT-t";
+        a[position] = static_cast<char>(x);
+        b[position] = static_cast<char>(y);
+        ASSERT_EQ(iequals(a, b),
+                  reference(static_cast<unsigned char>(x), static_cast<unsigned char>(y)))
+            << "bytes " << x << " and " << y << " at " << position;
+      }
+    }
+  }
+  static_assert(iequals("X-Correlation-ID", "x-correlation-id"));
+  static_assert(!iequals("traceparent", "tracestate"));
+  EXPECT_FALSE(iequals("abc", "abcd"));
+  EXPECT_TRUE(iequals("", ""));
+}
+
+}  // namespace
+}  // namespace mmf

@@ -100,14 +100,27 @@ TEST(NoAllocation, CounterSeesAnAllocationMadeInsideTheLibrary) {
   EXPECT_GE(allocations, 1u);
 }
 
-TEST(NoAllocation, ExtractWithTracestateAllocates) {
+TEST(NoAllocation, ExtractWithShortTracestateAllocatesNothing) {
   const HeaderList carrier = request_headers(/*with_tracestate=*/true);
   static_cast<void>(extract_trace_context(carrier));  // warm-up
   AllocationCounter counter;
   const SpanContext span_context = extract_trace_context(carrier);
   const std::size_t allocations = counter.count();
   EXPECT_EQ(span_context.trace_state.header(), kTracestate);
-  EXPECT_GE(allocations, 1u) << "the counter does not see the tracestate's copy";
+  EXPECT_EQ(allocations, 0u) << "a tracestate of " << kTracestate.size()
+                             << " characters fits inside the TraceState";
+}
+
+TEST(NoAllocation, ExtractWithTracestateLongerThanInlineStorageAllocatesOnce) {
+  HeaderList carrier = request_headers(/*with_tracestate=*/false);
+  std::string long_tracestate = "vendor=" + std::string(TraceState::kInlineSize, 'x');
+  carrier.emplace_back("tracestate", long_tracestate);
+  static_cast<void>(extract_trace_context(carrier));  // warm-up
+  AllocationCounter counter;
+  const SpanContext span_context = extract_trace_context(carrier);
+  const std::size_t allocations = counter.count();
+  EXPECT_EQ(span_context.trace_state.header(), long_tracestate);
+  EXPECT_EQ(allocations, 1u) << "the counter does not see the tracestate's copy";
 }
 
 TEST(NoAllocation, ExtractTraceparentWithoutTracestateFromVectorAllocatesNothing) {

@@ -508,3 +508,109 @@ TEST(Tracestate, ValidListsAreNotCountedAsInvalidOrTruncated) {
 
 }  // namespace
 }  // namespace mmf
+
+namespace mmf {
+namespace {
+
+// Lists up to kInlineSize characters live inside the object, longer ones on the heap: copies,
+// moves and assignments must keep the text whichever the storage.
+TEST(TraceStateStorageTest, CopiesMovesAndAssignmentsKeepInlineAndHeapText) {
+  const std::string short_text = "rojo=00f067aa0ba902b7";
+  const std::string long_text = "vendor=" + std::string(TraceState::kInlineSize, 'v');
+  for (const std::string& text : {short_text, long_text}) {
+    const TraceState original = TraceState::parse(text);
+    ASSERT_EQ(original.header(), text);
+    TraceState copy = original;
+    EXPECT_EQ(copy.header(), text);
+    TraceState moved = std::move(copy);
+    EXPECT_EQ(moved.header(), text);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+    TraceState assigned = TraceState::parse("congo=t61rcWkgMzE");
+    assigned = original;
+    EXPECT_EQ(assigned.header(), text);
+    TraceState move_assigned = TraceState::parse("a=" + std::string(200, 'a'));
+    move_assigned = std::move(assigned);
+    EXPECT_EQ(move_assigned.header(), text);
+    TraceState& self = move_assigned;
+    move_assigned = self;
+    EXPECT_EQ(move_assigned.header(), text);
+    EXPECT_EQ(move_assigned, original);
+  }
+}
+
+TEST(TraceStateStorageTest, SetGrowsFromInlineToHeapAndBack) {
+  TraceState state = TraceState::parse("rojo=00f067aa0ba902b7");
+  state = state.set("big", std::string(TraceState::kInlineSize, 'b'));
+  EXPECT_EQ(state.size(), 2u);
+  EXPECT_EQ(state.get("rojo"), "00f067aa0ba902b7");
+  state = state.erase("big");
+  EXPECT_EQ(state.header(), "rojo=00f067aa0ba902b7");
+}
+
+}  // namespace
+}  // namespace mmf
+
+namespace mmf {
+namespace {
+
+// A single field takes the one-pass fast path; the same text followed by an empty second field
+// takes the general parser. Both must always agree.
+TEST(TraceStateFastPathTest, AgreesWithTheGeneralParserOnEveryShapeOfInput) {
+  const std::string long_value(256, 'v');
+  const std::string too_long_value(257, 'v');
+  const std::string tenant_241(241, 't');
+  const std::string key_256 = std::string(1, 'k') + std::string(255, 'x');
+  std::vector<std::string> inputs = {"rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+                                     "a=1",
+                                     "a=1,b=2,a=3",
+                                     "a=1,,b=2",
+                                     "a=1, b=2",
+                                     " a=1",
+                                     "a=1 ",
+                                     "a= 1",
+                                     "a=1,",
+                                     ",a=1",
+                                     "A=1",
+                                     "1a=2",
+                                     "_a=1",
+                                     "a@b=1",
+                                     "a@1=1",
+                                     "a@=1",
+                                     "@b=1",
+                                     "a@b@c=1",
+                                     "a=",
+                                     "=1",
+                                     "a",
+                                     "a==1",
+                                     "a=1=2",
+                                     "a=\x7f",
+                                     "a=\t1",
+                                     "t@" + std::string(14, 's') + "=1",
+                                     "t@" + std::string(15, 's') + "=1",
+                                     tenant_241 + "@s=1",
+                                     tenant_241 + "t@s=1",
+                                     key_256 + "=1",
+                                     key_256 + "y=1",
+                                     "a=" + long_value,
+                                     "a=" + too_long_value,
+                                     "a=1 2",
+                                     "a=x ,b=2",
+                                     "a*/_-9=~!"};
+  std::string many;
+  for (int i = 0; i < 33; ++i) {
+    if (i) many += ',';
+    many += "k" + std::to_string(i) + "=v";
+    inputs.push_back(many);  // 1 to 33 members
+  }
+  std::string big;
+  for (int i = 0; big.size() < 600; ++i)
+    big += (i ? ",m" : "m") + std::to_string(i) + "=" + long_value.substr(0, 100);
+  inputs.push_back(big);
+  for (const std::string& input : inputs) {
+    const std::string_view general_fields[] = {input, std::string_view()};
+    EXPECT_EQ(TraceState::parse(input), TraceState::parse(general_fields)) << input;
+  }
+}
+
+}  // namespace
+}  // namespace mmf
