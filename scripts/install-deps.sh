@@ -19,6 +19,9 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Library dependencies: libcurl for the OTLP/HTTP transport.
   libcurl4-openssl-dev
+  # Test-only: protobuf (decoding OTLP payloads with the .proto files) and a JSON parser. Node.js
+  # 20 and npm (for the OpenTelemetry JS peer) come with the machine, not from apt.
+  libprotobuf-dev protobuf-compiler nlohmann-json3-dev
 )
 
 check_only=false

@@ -1,0 +1,175 @@
+#include "mmf/environment.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <utility>
+
+namespace mmf {
+namespace {
+
+std::string variable(std::string_view name) {
+  return "environment variable " + std::string(name);
+}
+
+std::string quoted(std::string_view value) {
+  constexpr std::size_t kShown = 64;  // a pasted secret or a huge value is not echoed whole
+  std::string text = "'";
+  text.append(value.substr(0, kShown));
+  if (value.size() > kShown) text.append("...");
+  text.append("'");
+  return text;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes text; nullopt for a '%' not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const std::string key(name);
+    const char* value = std::getenv(key.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+EnvLookup environment_from(std::map<std::string, std::string, std::less<>> variables) {
+  return [variables = std::move(variables)](std::string_view name) -> std::optional<std::string> {
+    const auto found = variables.find(name);
+    if (found == variables.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
+std::optional<std::string> read_string(const EnvLookup& env, std::string_view name) {
+  std::optional<std::string> value = env(name);
+  if (!value || value->empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> read_bool(const EnvLookup& env, std::string_view name, ConfigErrors& errors) {
+  const std::optional<std::string> value = read_string(env, name);
+  if (!value) return std::nullopt;
+  const std::string_view text = trim(*value);
+  if (iequals_ascii(text, "true")) return true;
+  if (iequals_ascii(text, "false")) return false;
+  errors.push_back({variable(name), quoted(*value) + " is not a boolean (use true or false)"});
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name,
+                                     std::int64_t min, std::int64_t max, ConfigErrors& errors) {
+  const std::optional<std::string> value = read_string(env, name);
+  if (!value) return std::nullopt;
+  const std::string_view text = trim(*value);
+  std::int64_t number = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    errors.push_back({variable(name), quoted(*value) + " is not a whole number"});
+    return std::nullopt;
+  }
+  if (number < min || number > max) {
+    errors.push_back({variable(name), std::to_string(number) + " is outside [" +
+                                          std::to_string(min) + ", " + std::to_string(max) + "]"});
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<double> read_double(const EnvLookup& env, std::string_view name, double min,
+                                  double max, ConfigErrors& errors) {
+  const std::optional<std::string> value = read_string(env, name);
+  if (!value) return std::nullopt;
+  const std::string_view text = trim(*value);
+  double number = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(number)) {
+    errors.push_back({variable(name), quoted(*value) + " is not a number"});
+    return std::nullopt;
+  }
+  if (number < min || number > max) {
+    errors.push_back({variable(name), std::string(text) + " is outside [" +
+                                          std::to_string(min) + ", " + std::to_string(max) + "]"});
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<std::chrono::milliseconds> read_milliseconds(const EnvLookup& env,
+                                                           std::string_view name,
+                                                           ConfigErrors& errors) {
+  const std::optional<std::int64_t> number =
+      read_int(env, name, 0, std::int64_t{1} << 40, errors);  // about 35 years
+  if (!number) return std::nullopt;
+  return std::chrono::milliseconds(*number);
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> read_key_value_list(
+    const EnvLookup& env, std::string_view name, ConfigErrors& errors) {
+  const std::optional<std::string> value = read_string(env, name);
+  if (!value) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> items;
+  std::string_view rest = *value;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      const std::string_view key = eq == std::string_view::npos ? item : trim(item.substr(0, eq));
+      if (eq == std::string_view::npos || key.empty()) {
+        errors.push_back({variable(name), "item " + quoted(item) + " is not key=value"});
+      } else if (std::optional<std::string> decoded = percent_decode(trim(item.substr(eq + 1)))) {
+        items.emplace_back(std::string(key), std::move(*decoded));
+      } else {
+        errors.push_back(
+            {variable(name), "the value of " + quoted(key) + " has a bad percent-encoding"});
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+}  // namespace mmf
