@@ -48,8 +48,8 @@ using ConfigErrors = std::vector<ConfigError>;
 std::optional<std::string> read_string(const EnvLookup& env, std::string_view name);
 std::optional<bool> read_bool(const EnvLookup& env, std::string_view name, ConfigErrors& errors);
 // A whole number in [min, max].
-std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name,
-                                     std::int64_t min, std::int64_t max, ConfigErrors& errors);
+std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name, std::int64_t min,
+                                     std::int64_t max, ConfigErrors& errors);
 // A number in [min, max] (e.g. a sampling ratio in [0, 1]).
 std::optional<double> read_double(const EnvLookup& env, std::string_view name, double min,
                                   double max, ConfigErrors& errors);

@@ -3,9 +3,9 @@
 //   #include <mmf/observability.h>
 //
 // Today: the request Context (mmf/context.h), identifiers (mmf/ids.h), propagation across
-// process boundaries (mmf/propagation.h, mmf/carrier.h), coroutine support (mmf/coroutine.h)
-// and the library version (mmf/version.h). Tracing, metrics, logging and UnifiedObservability
-// join as they land.
+// process boundaries (mmf/propagation.h, mmf/carrier.h), coroutine support (mmf/coroutine.h),
+// tracing (mmf/tracer.h: spans, samplers, resource, the export pipeline) and the library version
+// (mmf/version.h). Metrics, logging and UnifiedObservability join as they land.
 #pragma once
 
 #include "mmf/baggage.h"
@@ -15,4 +15,5 @@
 #include "mmf/ids.h"
 #include "mmf/propagation.h"
 #include "mmf/trace_context.h"
+#include "mmf/tracer.h"
 #include "mmf/version.h"

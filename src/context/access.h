@@ -11,6 +11,8 @@ namespace mmf {
 struct ContextAccess {
   // Wraps a freshly built block (refs == 1) in a Context that owns it.
   static Context adopt(const detail::ContextData* data) noexcept { return Context(data); }
+  // The block of a Context (null for the empty one), without touching its reference count.
+  static const detail::ContextData* data(const Context& context) noexcept { return context.data_; }
   // Takes the block out of a Context, with its reference.
   static const detail::ContextData* take(Context& context) noexcept {
     return std::exchange(context.data_, nullptr);

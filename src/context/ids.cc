@@ -4,7 +4,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstring>
 
@@ -76,10 +78,6 @@ void on_fork_child() noexcept { g_seed_epoch.fetch_add(1, std::memory_order_rela
   return 0;
 }();
 
-void store_u64(std::uint8_t* out, std::uint64_t value) noexcept {
-  std::memcpy(out, &value, sizeof value);
-}
-
 constexpr char kHex[] = "0123456789abcdef";
 
 class DefaultIdGenerator final : public IdGenerator {
@@ -93,27 +91,23 @@ class DefaultIdGenerator final : public IdGenerator {
 
 std::uint64_t random_u64() noexcept { return tls_rng.next(); }
 
+// The IDs are built in registers (bit_cast), not in a byte array that is then copied: the copy
+// would wait for the array's stores.
 TraceId new_trace_id() noexcept {
-  std::array<std::uint8_t, TraceId::kSize> bytes;
-  std::uint64_t high = 0;
-  std::uint64_t low = 0;
+  std::array<std::uint64_t, 2> words{};
   do {
-    high = tls_rng.next();
-    low = tls_rng.next();
-  } while (high == 0 && low == 0);
-  store_u64(bytes.data(), high);
-  store_u64(bytes.data() + 8, low);
-  return TraceId(bytes);
+    words[0] = tls_rng.next();
+    words[1] = tls_rng.next();
+  } while (words[0] == 0 && words[1] == 0);
+  return TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
 }
 
 SpanId new_span_id() noexcept {
-  std::array<std::uint8_t, SpanId::kSize> bytes;
   std::uint64_t value = 0;
   do {
     value = tls_rng.next();
   } while (value == 0);
-  store_u64(bytes.data(), value);
-  return SpanId(bytes);
+  return SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(value));
 }
 
 std::string new_uuid_v7() {

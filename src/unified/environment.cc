@@ -9,9 +9,7 @@
 namespace mmf {
 namespace {
 
-std::string variable(std::string_view name) {
-  return "environment variable " + std::string(name);
-}
+std::string variable(std::string_view name) { return "environment variable " + std::string(name); }
 
 std::string quoted(std::string_view value) {
   constexpr std::size_t kShown = 64;  // a pasted secret or a huge value is not echoed whole
@@ -97,8 +95,8 @@ std::optional<bool> read_bool(const EnvLookup& env, std::string_view name, Confi
   return std::nullopt;
 }
 
-std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name,
-                                     std::int64_t min, std::int64_t max, ConfigErrors& errors) {
+std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name, std::int64_t min,
+                                     std::int64_t max, ConfigErrors& errors) {
   const std::optional<std::string> value = read_string(env, name);
   if (!value) return std::nullopt;
   const std::string_view text = trim(*value);
@@ -129,8 +127,8 @@ std::optional<double> read_double(const EnvLookup& env, std::string_view name, d
     return std::nullopt;
   }
   if (number < min || number > max) {
-    errors.push_back({variable(name), std::string(text) + " is outside [" +
-                                          std::to_string(min) + ", " + std::to_string(max) + "]"});
+    errors.push_back({variable(name), std::string(text) + " is outside [" + std::to_string(min) +
+                                          ", " + std::to_string(max) + "]"});
     return std::nullopt;
   }
   return number;

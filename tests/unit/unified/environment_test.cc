@@ -62,8 +62,8 @@ TEST(Environment, MillisecondsAreWholeAndNotNegative) {
 }
 
 TEST(Environment, KeyValueListsDecodeAndSkipBadItems) {
-  const EnvLookup env = environment_from(
-      {{"L", " team = pay%20ments ,region=eu%2Cwest,,novalue,=x,bad=%zz,empty="}});
+  const EnvLookup env =
+      environment_from({{"L", " team = pay%20ments ,region=eu%2Cwest,,novalue,=x,bad=%zz,empty="}});
   ConfigErrors errors;
   const auto items = read_key_value_list(env, "L", errors);
   ASSERT_TRUE(items.has_value());

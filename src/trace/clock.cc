@@ -1,0 +1,118 @@
+#include "trace/clock.h"
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace mmf::detail {
+namespace {
+
+std::int64_t system_nanos() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+#if defined(__x86_64__)
+
+// The kernel's judgement: it uses the TSC as its clocksource only when the TSC is invariant and
+// synchronised across CPUs (which it checks at boot, and in VMs only when the hypervisor says so).
+bool kernel_trusts_tsc() {
+  std::ifstream file("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  std::string source;
+  return file && (file >> source) && source == "tsc";
+}
+
+constexpr std::int64_t kFirstCalibrationNanos = 10'000'000;  // 10 ms
+constexpr std::int64_t kRecalibrationNanos = 1'000'000'000;  // 1 s
+
+struct Calibration {
+  std::atomic<std::uint64_t> sequence{0};  // odd while a writer updates
+  std::atomic<std::int64_t> anchor_tsc{0};
+  std::atomic<std::int64_t> anchor_nanos{0};
+  std::atomic<double> nanos_per_tick{0.0};  // 0: not calibrated yet
+  std::atomic<std::int64_t> recalibrate_at_tsc{0};
+  std::atomic<bool> updating{false};
+  bool usable = kernel_trusts_tsc();
+};
+
+Calibration& calibration() {
+  static Calibration instance;
+  return instance;
+}
+
+std::int64_t read_tsc() noexcept { return static_cast<std::int64_t>(__rdtsc()); }
+
+// Moves the anchor to now and measures the scale over the time since the previous anchor.
+void recalibrate(Calibration& c, std::int64_t tsc) noexcept {
+  if (c.updating.exchange(true, std::memory_order_acquire)) return;  // another thread does it
+  const std::int64_t nanos = system_nanos();
+  const std::int64_t previous_tsc = c.anchor_tsc.load(std::memory_order_relaxed);
+  const std::int64_t previous_nanos = c.anchor_nanos.load(std::memory_order_relaxed);
+  if (previous_tsc == 0) {  // the very first call: set the anchor, measure later
+    c.sequence.fetch_add(1, std::memory_order_acq_rel);
+    c.anchor_tsc.store(tsc, std::memory_order_relaxed);
+    c.anchor_nanos.store(nanos, std::memory_order_relaxed);
+    c.sequence.fetch_add(1, std::memory_order_release);
+    c.updating.store(false, std::memory_order_release);
+    return;
+  }
+  const std::int64_t elapsed_nanos = nanos - previous_nanos;
+  const std::int64_t elapsed_ticks = tsc - previous_tsc;
+  if (elapsed_nanos < kFirstCalibrationNanos || elapsed_ticks <= 0) {
+    c.updating.store(false, std::memory_order_release);
+    return;  // too soon to measure (or the wall clock stepped back): keep the old values
+  }
+  const double scale = static_cast<double>(elapsed_nanos) / static_cast<double>(elapsed_ticks);
+  c.sequence.fetch_add(1, std::memory_order_acq_rel);
+  c.anchor_tsc.store(tsc, std::memory_order_relaxed);
+  c.anchor_nanos.store(nanos, std::memory_order_relaxed);
+  c.nanos_per_tick.store(scale, std::memory_order_relaxed);
+  c.recalibrate_at_tsc.store(tsc + static_cast<std::int64_t>(kRecalibrationNanos / scale),
+                             std::memory_order_relaxed);
+  c.sequence.fetch_add(1, std::memory_order_release);
+  c.updating.store(false, std::memory_order_release);
+}
+
+#endif
+
+}  // namespace
+
+std::int64_t now_unix_nanos() noexcept {
+#if defined(__x86_64__)
+  Calibration& c = calibration();
+  if (!c.usable) return system_nanos();
+  const std::int64_t tsc = read_tsc();
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::uint64_t before = c.sequence.load(std::memory_order_acquire);
+    if ((before & 1) != 0) continue;
+    const double scale = c.nanos_per_tick.load(std::memory_order_relaxed);
+    const std::int64_t anchor_tsc = c.anchor_tsc.load(std::memory_order_relaxed);
+    const std::int64_t anchor_nanos = c.anchor_nanos.load(std::memory_order_relaxed);
+    const std::int64_t recalibrate_at = c.recalibrate_at_tsc.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (c.sequence.load(std::memory_order_relaxed) != before) continue;
+    if (scale == 0.0 || tsc >= recalibrate_at) {
+      recalibrate(c, tsc);
+      if (scale == 0.0) return system_nanos();
+    }
+    return anchor_nanos + static_cast<std::int64_t>(static_cast<double>(tsc - anchor_tsc) * scale);
+  }
+#endif
+  return system_nanos();
+}
+
+bool fast_clock_active() noexcept {
+#if defined(__x86_64__)
+  return calibration().usable && calibration().nanos_per_tick.load() != 0.0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace mmf::detail

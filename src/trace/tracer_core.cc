@@ -1,0 +1,427 @@
+#include "trace/tracer_core.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "context/access.h"
+#include "trace/clock.h"
+
+namespace mmf::detail {
+namespace {
+
+std::atomic<std::uint64_t> next_core_id{1};
+
+// This thread's slot in each pipeline it has ended spans in. The slots are shared with their
+// pipelines; a thread that ends hands its slots back for other threads to take over.
+struct SlotCache {
+  std::uint64_t core_id = 0;  // the pipeline of slot, for the one-compare fast path
+  ThreadSlot* slot = nullptr;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<ThreadSlot>>> held;
+
+  ~SlotCache() {
+    for (auto& entry : held) entry.second->queue.in_use.store(false, std::memory_order_release);
+  }
+};
+
+thread_local SlotCache tls_slots;
+
+std::int64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+const SpanContext& empty_span_context() noexcept {
+  static const SpanContext empty;
+  return empty;
+}
+
+}  // namespace
+
+TracerCore::TracerCore(TracerOptions options)
+    : id_(next_core_id.fetch_add(1, std::memory_order_relaxed)),
+      options_(std::move(options)),
+      ids_(options_.id_generator != nullptr ? *options_.id_generator : default_id_generator()) {
+  if (!options_.sampler) options_.sampler = parent_based_sampler(always_on_sampler());
+  options_.batch.max_export_batch_size =
+      std::clamp<std::size_t>(options_.batch.max_export_batch_size, 1,
+                              std::max<std::size_t>(options_.batch.max_queue_size, 1));
+  if (options_.retention.enabled) {
+    retention_ = std::make_unique<RetentionTable>(options_.retention.memory_budget_bytes);
+  }
+  batch_.reserve(options_.batch.max_export_batch_size);
+  views_.reserve(options_.batch.max_export_batch_size);
+  staging_.reserve(options_.batch.max_export_batch_size * 32);
+  thread_ = std::thread([this] { run(); });
+}
+
+TracerCore::~TracerCore() {
+  shutdown(options_.batch.export_timeout);
+  std::lock_guard<std::mutex> lock(slots_mutex_);
+  for (const auto& slot : slots_) slot->pipeline_alive.store(false, std::memory_order_release);
+}
+
+std::shared_ptr<ThreadSlot> TracerCore::acquire_slot() {
+  std::lock_guard<std::mutex> lock(slots_mutex_);
+  for (const auto& slot : slots_) {  // a slot given up by a thread that ended
+    bool expected = false;
+    if (slot->queue.in_use.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+      return slot;
+    }
+  }
+  auto slot = std::make_shared<ThreadSlot>(options_.batch.max_queue_size);
+  slot->queue.in_use.store(true, std::memory_order_relaxed);
+  slots_.push_back(slot);
+  return slot;
+}
+
+ThreadSlot* TracerCore::local_slot() noexcept {
+  SlotCache& cache = tls_slots;
+  if (cache.core_id == id_) return cache.slot;
+  try {
+    for (const auto& [core_id, slot] : cache.held) {
+      if (core_id == id_) {
+        cache.core_id = id_;
+        cache.slot = slot.get();
+        return slot.get();
+      }
+    }
+    // Forget the slots of pipelines that are gone, then join this one.
+    std::erase_if(cache.held, [](const auto& entry) {
+      return !entry.second->pipeline_alive.load(std::memory_order_acquire);
+    });
+    std::shared_ptr<ThreadSlot> slot = acquire_slot();
+    cache.held.emplace_back(id_, slot);
+    cache.core_id = id_;
+    cache.slot = slot.get();
+    return slot.get();
+  } catch (...) {  // out of memory
+    return nullptr;
+  }
+}
+
+Span TracerCore::start_span(std::string_view name, const SpanOptions& options) noexcept {
+  const ContextData* parent =
+      options.parent ? ContextAccess::data(*options.parent) : detail::tls_current;
+  const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
+  const bool has_parent = parent_span.is_valid();
+
+  SpanContext context;
+  context.trace_id = has_parent ? parent_span.trace_id : ids_.new_trace_id();
+  context.span_id = ids_.new_span_id();
+  const SamplingResult sampling = options_.sampler->should_sample(
+      {parent_span, context.trace_id, name, options.kind,
+       std::span<const Attribute>(options.attributes.begin(), options.attributes.size())});
+  const bool sampled = sampling.decision == SamplingDecision::kRecordAndSample;
+  // A new trace ID comes from a random generator: the W3C random flag says so. A child keeps
+  // what its parent said.
+  const std::uint8_t random =
+      has_parent ? (parent_span.flags.bits() & TraceFlags::kRandom) : TraceFlags::kRandom;
+  context.flags =
+      TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
+  if (sampling.trace_state) {
+    context.trace_state = *sampling.trace_state;
+  } else if (has_parent) {
+    context.trace_state = parent_span.trace_state;
+  }
+
+  ThreadSlot* slot = local_slot();
+  // Retention records what head sampling did not keep, while its memory budget allows.
+  bool retain = false;
+  if (!sampled && retention_) {
+    retain = retention_->has_room();
+    if (!retain && slot != nullptr) slot->bump(slot->dropped_retention_budget);
+  }
+  if (sampling.decision == SamplingDecision::kDrop && !retain) {
+    if (slot != nullptr) slot->bump(slot->not_sampled);
+    return Span(nullptr, std::move(context));
+  }
+  SpanRecord* record = slot != nullptr ? SpanRecord::create(this) : nullptr;
+  if (record == nullptr) {
+    if (slot != nullptr) slot->bump(slot->dropped_memory);
+    return Span(nullptr, std::move(context));
+  }
+  record->trace_id = context.trace_id;
+  record->span_id = context.span_id;
+  record->flags = context.flags;
+  if (has_parent) {
+    record->parent_span_id = parent_span.span_id;
+    record->parent_is_remote = parent_span.is_remote;
+  }
+  record->kind = options.kind;
+  record->retained = retain;
+  record->local_root = !has_parent || parent_span.is_remote;
+  if (retain && record->local_root) retention_->open_root(record->trace_id);
+  record->start_unix_nano = options.start_time ? unix_nanos(*options.start_time) : now_unix_nanos();
+  fill_record(*record, name, options, parent, sampling);
+  if (!context.trace_state.empty()) {
+    record->has_trace_state = record->append(EntryKind::kTraceState, AttributeType::kString,
+                                             context.trace_state.header(), {});
+  }
+  slot->bump(slot->started);
+  return Span(record, std::move(context));
+}
+
+void TracerCore::fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,
+                             const ContextData* parent, const SamplingResult& sampling) noexcept {
+  const SpanLimits& limits = options_.limits;
+  record.append(EntryKind::kName, AttributeType::kString, name, {});
+  for (const Attribute& attribute : options.attributes) {
+    if (!attribute.key.empty()) {
+      record.set_attribute(attribute.key, attribute.value, limits.attribute_count,
+                           limits.attribute_value_length);
+    }
+  }
+  AttributeScratch scratch;
+  for (const KeyValue& attribute : sampling.attributes) {
+    record.set_attribute(attribute.key, to_view(attribute.value, scratch), limits.attribute_count,
+                         limits.attribute_value_length);
+  }
+  // The correlation fields of the parent Context, so that a backend finds the request by them.
+  if (parent != nullptr) {
+    const std::pair<std::string_view, const std::string*> fields[] = {
+        {"correlation_id", &parent->correlation_id},
+        {"user.id", &parent->user_id},
+        {"session.id", &parent->session_id},
+        {"mmf.plugin.name", &parent->plugin},
+    };
+    for (const auto& [key, value] : fields) {
+      if (!value->empty()) {
+        record.set_attribute(key, std::string_view(*value), limits.attribute_count,
+                             limits.attribute_value_length);
+      }
+    }
+  }
+  for (const Link& link : options.links) {
+    if (record.link_count >= limits.link_count) {
+      ++record.dropped_links;
+      continue;
+    }
+    const std::size_t kept = std::min(link.attributes.size(), limits.link_attribute_count);
+    const auto dropped = static_cast<std::uint32_t>(link.attributes.size() - kept);
+    unsigned char fixed[30];
+    std::copy(link.context.trace_id.bytes().begin(), link.context.trace_id.bytes().end(), fixed);
+    std::copy(link.context.span_id.bytes().begin(), link.context.span_id.bytes().end(), fixed + 16);
+    fixed[24] = link.context.flags.bits();
+    fixed[25] = link.context.is_remote ? 1 : 0;
+    std::memcpy(fixed + 26, &dropped, 4);
+    if (!record.append(EntryKind::kLink, AttributeType::kString, link.context.trace_state.header(),
+                       {std::string_view(reinterpret_cast<const char*>(fixed), sizeof fixed)})) {
+      ++record.dropped_links;
+      continue;
+    }
+    ++record.link_count;
+    for (std::size_t i = 0; i < kept; ++i) {
+      record.append_attribute(EntryKind::kLinkAttribute, link.attributes[i].key,
+                              link.attributes[i].value, limits.attribute_value_length);
+    }
+  }
+}
+
+void TracerCore::submit(SpanRecord* record) noexcept {
+  ThreadSlot* slot = local_slot();
+  if (slot == nullptr) {
+    SpanRecord::destroy(record);
+    return;
+  }
+  slot->bump(slot->ended);
+  if (record->dropped_attributes != 0) count_dropped_attributes(record->dropped_attributes);
+  if (stopping_.load(std::memory_order_acquire)) {
+    SpanRecord::destroy(record);
+    slot->bump(slot->dropped_after_shutdown);
+    return;
+  }
+  if (!record->flags.sampled()) {
+    if (record->retained) {
+      submit_retained(*slot, record);
+    } else {
+      SpanRecord::destroy(record);  // recorded only: never exported
+    }
+    return;
+  }
+  enqueue(*slot, record);
+}
+
+void TracerCore::submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept {
+  if (!record->local_root) {
+    if (!retention_->hold(record)) slot.bump(slot.retained_discarded);
+    return;
+  }
+  const std::int64_t threshold =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention.latency_threshold)
+          .count();
+  const bool keep = record->status == StatusCode::kError ||
+                    record->end_unix_nano - record->start_unix_nano >= threshold;
+  SpanRecord* held = retention_->close_root(record->trace_id);
+  if (!keep) {
+    std::uint64_t count = 1;
+    for (SpanRecord* r = held; r != nullptr; r = r->next_held) ++count;
+    slot.bump(slot.retained_discarded, count);
+    retention_->release(held);
+    SpanRecord::destroy(record);
+    return;
+  }
+  std::uint64_t count = 0;
+  for (SpanRecord* next = record; next != nullptr; ++count) {
+    SpanRecord* current = next;
+    next = current == record ? held : current->next_held;
+    enqueue(slot, current);
+  }
+  slot.bump(slot.retained_exported, count);
+}
+
+void TracerCore::enqueue(ThreadSlot& slot, SpanRecord* record) noexcept {
+  // A copy goes into the queue; the blocks go back to their pool here, still in this cache.
+  unsigned char* copy = slot.queue.reserve(record->serialized_size());
+  if (copy == nullptr) {
+    SpanRecord::destroy(record);
+    slot.bump(slot.dropped_queue_full);
+    return;
+  }
+  record->serialize(copy);
+  slot.queue.commit();
+  SpanRecord::destroy(record);
+  // A queue that holds a batch wakes the exporter early (once: the flag stays set until then).
+  if (slot.queue.size() >= options_.batch.max_export_batch_size &&
+      !wake_.load(std::memory_order_relaxed) && !wake_.exchange(true)) {
+    wake_cv_.notify_one();
+  }
+}
+
+void TracerCore::run() noexcept {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    wake_cv_.wait_for(lock, options_.batch.schedule_delay, [this] {
+      return wake_.load() || stopping_.load() || flush_requested_ != flush_done_;
+    });
+    wake_.store(false);
+    const std::uint64_t flush_target = flush_requested_;
+    const bool stop = stopping_.load();
+    auto deadline = std::chrono::steady_clock::now() + options_.batch.export_timeout;
+    if (stop) deadline = std::min(deadline, shutdown_deadline_);
+    lock.unlock();
+    drain(deadline);
+    lock.lock();
+    flush_done_ = flush_target;
+    done_cv_.notify_all();
+    if (stop) break;
+  }
+  stopped_ = true;
+  done_cv_.notify_all();
+}
+
+void TracerCore::drain(std::chrono::steady_clock::time_point deadline) noexcept {
+  std::vector<std::shared_ptr<ThreadSlot>> slots;
+  try {
+    std::lock_guard<std::mutex> lock(slots_mutex_);
+    slots = slots_;
+  } catch (...) {
+    return;  // out of memory: try again on the next round
+  }
+  const std::size_t batch_size = options_.batch.max_export_batch_size;
+  for (const auto& slot : slots) {
+    // What is there now; spans that end meanwhile wait for the next round.
+    for (std::size_t left = slot->queue.size(); left > 0; --left) {
+      std::size_t size = 0;
+      const unsigned char* message = slot->queue.peek(size);
+      if (message == nullptr) break;
+      try {
+        const std::size_t at = staging_.size();
+        staging_.resize(at + (size + 7) / 8);
+        std::memcpy(staging_.data() + at, message, size);
+        batch_.push_back(at);
+      } catch (...) {  // out of memory: this span is lost
+        dropped_export_failed_.fetch_add(1, std::memory_order_relaxed);
+      }
+      slot->queue.release();
+      if (batch_.size() == batch_size) export_batch(deadline);
+    }
+  }
+  if (!batch_.empty()) export_batch(deadline);
+}
+
+void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) noexcept {
+  const std::size_t count = batch_.size();
+  if (options_.exporter) {
+    const auto started = std::chrono::steady_clock::now();
+    ExportResult result = ExportResult::kFailure;
+    try {
+      views_.clear();
+      for (const std::size_t at : batch_) {
+        views_.emplace_back(*reinterpret_cast<const SpanRecord*>(staging_.data() + at));
+      }
+      result = options_.exporter->export_spans(views_, options_.resource, deadline);
+    } catch (...) {
+      result = ExportResult::kFailure;
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    export_nanos_.fetch_add(
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()),
+        std::memory_order_relaxed);
+    export_batches_.fetch_add(1, std::memory_order_relaxed);
+    if (result == ExportResult::kSuccess) {
+      exported_.fetch_add(count, std::memory_order_relaxed);
+    } else {
+      export_failures_.fetch_add(1, std::memory_order_relaxed);
+      dropped_export_failed_.fetch_add(count, std::memory_order_relaxed);
+    }
+  }
+  batch_.clear();
+  staging_.clear();
+}
+
+bool TracerCore::force_flush(std::chrono::milliseconds timeout) noexcept {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (stopped_) return false;
+  const std::uint64_t target = ++flush_requested_;
+  wake_cv_.notify_one();
+  return done_cv_.wait_for(lock, timeout, [&] { return flush_done_ >= target || stopped_; }) &&
+         flush_done_ >= target;
+}
+
+bool TracerCore::shutdown(std::chrono::milliseconds timeout) noexcept {
+  bool finished = true;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!thread_.joinable()) return true;
+    if (!stopping_.load()) {
+      shutdown_deadline_ = std::chrono::steady_clock::now() + timeout;
+      stopping_.store(true, std::memory_order_release);
+      wake_cv_.notify_one();
+    }
+    finished = done_cv_.wait_for(lock, timeout, [this] { return stopped_; });
+  }
+  // Makes an export that hangs return (the exporter's transport cancels), then waits for it.
+  if (options_.exporter) options_.exporter->shutdown();
+  thread_.join();
+  return finished;
+}
+
+TracerStats TracerCore::stats() const noexcept {
+  TracerStats stats;
+  {
+    std::lock_guard<std::mutex> lock(slots_mutex_);
+    for (const auto& slot : slots_) {
+      stats.spans_started += slot->started.load(std::memory_order_relaxed);
+      stats.spans_not_sampled += slot->not_sampled.load(std::memory_order_relaxed);
+      stats.spans_ended += slot->ended.load(std::memory_order_relaxed);
+      stats.dropped_queue_full += slot->dropped_queue_full.load(std::memory_order_relaxed);
+      stats.dropped_memory += slot->dropped_memory.load(std::memory_order_relaxed);
+      stats.dropped_after_shutdown += slot->dropped_after_shutdown.load(std::memory_order_relaxed);
+      stats.retained_exported += slot->retained_exported.load(std::memory_order_relaxed);
+      stats.retained_discarded += slot->retained_discarded.load(std::memory_order_relaxed);
+      stats.dropped_retention_budget +=
+          slot->dropped_retention_budget.load(std::memory_order_relaxed);
+      stats.queue_depth += slot->queue.size();
+    }
+  }
+  stats.spans_exported = exported_.load(std::memory_order_relaxed);
+  stats.dropped_export_failed = dropped_export_failed_.load(std::memory_order_relaxed);
+  stats.export_batches = export_batches_.load(std::memory_order_relaxed);
+  stats.export_failures = export_failures_.load(std::memory_order_relaxed);
+  stats.export_nanos_total = export_nanos_.load(std::memory_order_relaxed);
+  stats.attributes_dropped = attributes_dropped_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace mmf::detail

@@ -1,0 +1,114 @@
+// The inside of a Tracer: span creation and the export pipeline (see mmf/tracer.h).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mmf/tracer.h"
+#include "trace/retention.h"
+#include "trace/span_queue.h"
+#include "trace/span_record.h"
+
+namespace mmf::detail {
+
+// What one thread does with one pipeline: its queue of ended spans and its own counters (each
+// written by that thread only, read by anyone).
+struct ThreadSlot {
+  // Room for max_spans spans of 256 bytes on average (at least 64 KiB).
+  explicit ThreadSlot(std::size_t max_spans)
+      : queue(max_spans, std::max<std::size_t>(64 * 1024, max_spans * 256)) {}
+
+  void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  SpanQueue queue;
+  std::atomic<bool> pipeline_alive{true};
+  std::atomic<std::uint64_t> started{0};
+  std::atomic<std::uint64_t> not_sampled{0};
+  std::atomic<std::uint64_t> ended{0};
+  std::atomic<std::uint64_t> dropped_queue_full{0};
+  std::atomic<std::uint64_t> dropped_memory{0};
+  std::atomic<std::uint64_t> dropped_after_shutdown{0};
+  std::atomic<std::uint64_t> retained_exported{0};
+  std::atomic<std::uint64_t> retained_discarded{0};
+  std::atomic<std::uint64_t> dropped_retention_budget{0};
+};
+
+class TracerCore {
+ public:
+  explicit TracerCore(TracerOptions options);
+  ~TracerCore();
+
+  Span start_span(std::string_view name, const SpanOptions& options) noexcept;
+  // Takes an ended record (its end time set) into the pipeline.
+  void submit(SpanRecord* record) noexcept;
+
+  bool force_flush(std::chrono::milliseconds timeout) noexcept;
+  bool shutdown(std::chrono::milliseconds timeout) noexcept;
+  TracerStats stats() const noexcept;
+
+  const Resource& resource() const noexcept { return options_.resource; }
+  const SpanLimits& limits() const noexcept { return options_.limits; }
+  void count_dropped_attributes(std::uint64_t n) noexcept {
+    attributes_dropped_.fetch_add(n, std::memory_order_relaxed);
+  }
+
+ private:
+  // This thread's slot in this pipeline; nullptr when memory ran out.
+  ThreadSlot* local_slot() noexcept;
+  std::shared_ptr<ThreadSlot> acquire_slot();
+  void run() noexcept;
+  // Exports what every queue holds now, in batches (exporter thread).
+  void drain(std::chrono::steady_clock::time_point deadline) noexcept;
+  // Exports batch_ and frees its records (exporter thread).
+  void export_batch(std::chrono::steady_clock::time_point deadline) noexcept;
+  // Puts a sampled record in the slot's queue, or drops and counts it.
+  void enqueue(ThreadSlot& slot, SpanRecord* record) noexcept;
+  // An ended span recorded only for retention.
+  void submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept;
+  void fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,
+                   const ContextData* parent, const SamplingResult& sampling) noexcept;
+
+  const std::uint64_t id_;
+  TracerOptions options_;
+  IdGenerator& ids_;
+  std::unique_ptr<RetentionTable> retention_;  // null when retention is off
+
+  mutable std::mutex slots_mutex_;
+  std::vector<std::shared_ptr<ThreadSlot>> slots_;
+
+  // The exporter thread's batch: span copies taken out of the queues (8-byte aligned), where each
+  // starts, and the views lent to the exporter.
+  std::vector<std::uint64_t> staging_;
+  std::vector<std::size_t> batch_;
+  std::vector<SpanView> views_;
+
+  // The exporter thread's state.
+  std::mutex mutex_;
+  std::condition_variable wake_cv_;
+  std::condition_variable done_cv_;
+  std::atomic<bool> wake_{false};
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;  // the thread has exited
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
+  std::uint64_t flush_requested_ = 0;
+  std::uint64_t flush_done_ = 0;
+  std::thread thread_;
+
+  std::atomic<std::uint64_t> exported_{0};
+  std::atomic<std::uint64_t> dropped_export_failed_{0};
+  std::atomic<std::uint64_t> export_batches_{0};
+  std::atomic<std::uint64_t> export_failures_{0};
+  std::atomic<std::uint64_t> export_nanos_{0};
+  std::atomic<std::uint64_t> attributes_dropped_{0};
+};
+
+}  // namespace mmf::detail

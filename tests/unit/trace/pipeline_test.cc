@@ -1,0 +1,195 @@
+// The export pipeline: queues, the background thread, flush and shutdown, drops and counts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "mmf/tracer.h"
+
+namespace mmf {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// An exporter that blocks in export_spans() until released or shut down.
+class GateExporter final : public SpanExporter {
+ public:
+  ExportResult export_spans(std::span<const SpanView> spans, const Resource&,
+                            Clock::time_point) noexcept override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++calls_;
+    entered_cv_.notify_all();
+    open_cv_.wait(lock, [&] { return open_ || shut_down_; });
+    if (shut_down_) return ExportResult::kFailure;
+    exported_ += spans.size();
+    return ExportResult::kSuccess;
+  }
+  void shutdown() noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    shut_down_ = true;
+    open_cv_.notify_all();
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    open_cv_.notify_all();
+  }
+  void wait_for_call() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    entered_cv_.wait(lock, [&] { return calls_ > 0; });
+  }
+  std::size_t exported() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return exported_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable open_cv_;
+  std::condition_variable entered_cv_;
+  bool open_ = false;
+  bool shut_down_ = false;
+  int calls_ = 0;
+  std::size_t exported_ = 0;
+};
+
+TEST(PipelineTest, SpansFromManyThreadsAreAllExportedOnceAndCounted) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  Tracer tracer({.exporter = exporter,
+                 .batch = {.schedule_delay = milliseconds(5),
+                           .max_queue_size = 1 << 16,
+                           .max_export_batch_size = 100}});
+  constexpr int kThreads = 4;
+  constexpr int kSpansPerThread = 5000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&tracer, t] {
+      for (int i = 0; i < kSpansPerThread; ++i) {
+        Span span = tracer.start_span("work");
+        span.set_attribute("thread", t).set_attribute("index", i);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(tracer.force_flush(seconds(30)));
+  const std::vector<SpanData> spans = exporter->spans();
+  ASSERT_EQ(spans.size(), static_cast<std::size_t>(kThreads * kSpansPerThread));
+  std::set<std::pair<std::int64_t, std::int64_t>> seen;
+  for (const SpanData& span : spans) {
+    seen.emplace(std::get<std::int64_t>(*span.attribute("thread")),
+                 std::get<std::int64_t>(*span.attribute("index")));
+  }
+  EXPECT_EQ(seen.size(), spans.size()) << "no span was exported twice";
+  const TracerStats stats = tracer.stats();
+  EXPECT_EQ(stats.spans_started, spans.size());
+  EXPECT_EQ(stats.spans_ended, spans.size());
+  EXPECT_EQ(stats.spans_exported, spans.size());
+  EXPECT_EQ(stats.queue_depth, 0u);
+  EXPECT_EQ(stats.dropped_queue_full, 0u);
+}
+
+TEST(PipelineTest, AFullQueueDropsAndCountsInsteadOfBlocking) {
+  auto exporter = std::make_shared<GateExporter>();
+  Tracer tracer(
+      {.exporter = exporter,
+       .batch = {
+           .schedule_delay = milliseconds(1), .max_queue_size = 16, .max_export_batch_size = 4}});
+  // The first batch goes to the exporter, which holds it: the queue then fills up.
+  for (int i = 0; i < 4; ++i) tracer.start_span("first").end();
+  exporter->wait_for_call();
+  const auto started = Clock::now();
+  for (int i = 0; i < 100; ++i) tracer.start_span("more").end();
+  EXPECT_LT(Clock::now() - started, seconds(2)) << "ending spans never waits for the exporter";
+  const TracerStats stats = tracer.stats();
+  EXPECT_EQ(stats.dropped_queue_full, 100u - 16u);
+  EXPECT_EQ(stats.spans_ended, 104u);
+  exporter->open();
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  EXPECT_EQ(exporter->exported(), 4u + 16u);
+  EXPECT_EQ(tracer.stats().spans_exported, 20u);
+}
+
+TEST(PipelineTest, FailedExportsAreCountedAsDrops) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  exporter->set_failing(true);
+  Tracer tracer({.exporter = exporter});
+  for (int i = 0; i < 3; ++i) tracer.start_span("lost").end();
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  const TracerStats stats = tracer.stats();
+  EXPECT_EQ(stats.dropped_export_failed, 3u);
+  EXPECT_EQ(stats.export_failures, 1u);
+  EXPECT_EQ(stats.spans_exported, 0u);
+  EXPECT_EQ(exporter->size(), 0u);
+}
+
+TEST(PipelineTest, ShutdownReturnsInTimeWhenTheExporterHangs) {
+  auto exporter = std::make_shared<GateExporter>();
+  Tracer tracer({.exporter = exporter});
+  tracer.start_span("stuck").end();
+  EXPECT_FALSE(tracer.force_flush(milliseconds(200)));
+  const auto started = Clock::now();
+  tracer.shutdown(milliseconds(300));
+  EXPECT_LT(Clock::now() - started, seconds(3));
+  EXPECT_TRUE(tracer.shutdown(milliseconds(1))) << "a second shutdown is a no-op";
+  tracer.start_span("late").end();
+  EXPECT_EQ(tracer.stats().dropped_after_shutdown, 1u);
+  EXPECT_FALSE(tracer.force_flush(milliseconds(10)));
+}
+
+TEST(PipelineTest, ShutdownExportsWhatIsQueued) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  Tracer tracer({.exporter = exporter, .batch = {.schedule_delay = seconds(60)}});
+  for (int i = 0; i < 10; ++i) tracer.start_span("queued").end();
+  EXPECT_TRUE(tracer.shutdown(seconds(10)));
+  EXPECT_EQ(exporter->size(), 10u);
+}
+
+TEST(PipelineTest, SpansOfThreadsThatEndedAreStillExportedAndTheirQueuesReused) {
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  Tracer tracer({.exporter = exporter, .batch = {.schedule_delay = seconds(60)}});
+  for (int round = 0; round < 20; ++round) {
+    std::thread([&tracer] {
+      for (int i = 0; i < 10; ++i) tracer.start_span("short-lived thread").end();
+    }).join();
+  }
+  // A span started on one thread and ended on another.
+  Span moved = tracer.start_span("moved");
+  std::thread([span = std::move(moved)]() mutable { span.end(); }).join();
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  EXPECT_EQ(exporter->size(), 201u);
+  EXPECT_EQ(tracer.stats().spans_exported, 201u);
+}
+
+TEST(PipelineTest, WithoutAnExporterSpansAreRecordedAndFreed) {
+  Tracer tracer;
+  for (int i = 0; i < 1000; ++i) tracer.start_span("nowhere").set_attribute("i", i);
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  EXPECT_EQ(tracer.stats().spans_ended, 1000u);
+  EXPECT_EQ(tracer.stats().spans_exported, 0u);
+}
+
+TEST(PipelineTest, WhenSpanMemoryRunsOutSpansStopRecordingAndAreCounted) {
+  Tracer tracer;
+  std::thread([&tracer] {
+    std::vector<Span> open;
+    open.reserve(20000);
+    for (int i = 0; i < 20000; ++i) open.push_back(tracer.start_span("held open"));
+    std::size_t recording = 0;
+    for (const Span& span : open) recording += span.is_recording() ? 1 : 0;
+    EXPECT_LT(recording, open.size());
+    EXPECT_GT(recording, 1000u);
+    EXPECT_TRUE(open.back().context().is_valid()) << "a span that is not recorded still has IDs";
+  }).join();
+  const TracerStats stats = tracer.stats();
+  EXPECT_GT(stats.dropped_memory, 0u);
+  EXPECT_EQ(stats.spans_started + stats.dropped_memory, 20000u);
+}
+
+}  // namespace
+}  // namespace mmf
