@@ -48,6 +48,23 @@ class Sampler {
   virtual SamplingResult should_sample(const SamplingParameters& parameters) noexcept = 0;
   // E.g. "ParentBased{root=TraceIdRatioBased{0.050000}}", as the specification suggests.
   virtual std::string description() const = 0;
+
+  // The decision alone, for samplers that never add attributes or change the tracestate (all of
+  // this library's): the tracer calls it instead of should_sample() when decision_only() is
+  // true, and so builds no SamplingResult for the many spans a low sample rate drops.
+  virtual SamplingDecision decide(const SamplingParameters& parameters) noexcept {
+    return should_sample(parameters).decision;
+  }
+  bool decision_only() const noexcept { return decision_only_; }
+
+ protected:
+  Sampler() = default;
+  // A sampler that passes true promises that should_sample() returns no attributes and no
+  // trace_state, so that decide() says all there is to say.
+  explicit Sampler(bool decision_only) noexcept : decision_only_(decision_only) {}
+
+ private:
+  bool decision_only_ = false;
 };
 
 // Samples everything.

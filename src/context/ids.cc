@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "context/fast_ids.h"
+
 namespace mmf {
 namespace {
 
@@ -47,9 +49,17 @@ struct Xoshiro {
   }
 
   std::uint64_t next() noexcept {
+    reseed_after_fork();
+    return next_unchecked();
+  }
+
+  void reseed_after_fork() noexcept {
     if (epoch != g_seed_epoch.load(std::memory_order_relaxed)) [[unlikely]] {
       seed();
     }
+  }
+
+  std::uint64_t next_unchecked() noexcept {
     const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
     const std::uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -100,6 +110,41 @@ TraceId new_trace_id() noexcept {
     words[1] = tls_rng.next();
   } while (words[0] == 0 && words[1] == 0);
   return TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
+}
+
+// The state is loaded into registers once for the three outputs a root span needs; calling
+// next() three times would store and reload it from thread-local memory between them.
+void detail::new_span_ids(TraceId* trace_id, SpanId& span_id) noexcept {
+  Xoshiro& rng = tls_rng;
+  rng.reseed_after_fork();
+  std::uint64_t s0 = rng.s[0], s1 = rng.s[1], s2 = rng.s[2], s3 = rng.s[3];
+  const auto step = [&]() noexcept {
+    const std::uint64_t result = rotl(s1 * 5, 7) * 9;
+    const std::uint64_t t = s1 << 17;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 45);
+    return result;
+  };
+  if (trace_id != nullptr) {
+    std::array<std::uint64_t, 2> words{step(), step()};
+    while (words[0] == 0 && words[1] == 0) [[unlikely]] {
+        words = {step(), step()};
+      }
+    *trace_id = TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
+  }
+  std::uint64_t value = step();
+  while (value == 0) [[unlikely]] {
+      value = step();
+    }
+  rng.s[0] = s0;
+  rng.s[1] = s1;
+  rng.s[2] = s2;
+  rng.s[3] = s3;
+  span_id = SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(value));
 }
 
 SpanId new_span_id() noexcept {

@@ -19,9 +19,12 @@ std::string fixed6(double value) {
 
 class ConstantSampler final : public Sampler {
  public:
-  explicit ConstantSampler(bool sample) : sample_(sample) {}
-  SamplingResult should_sample(const SamplingParameters& /*parameters*/) noexcept override {
-    return {.decision = sample_ ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop};
+  explicit ConstantSampler(bool sample) : Sampler(true), sample_(sample) {}
+  SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
+    return {.decision = decide(parameters)};
+  }
+  SamplingDecision decide(const SamplingParameters& /*parameters*/) noexcept override {
+    return sample_ ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop;
   }
   std::string description() const override {
     return sample_ ? "AlwaysOnSampler" : "AlwaysOffSampler";
@@ -38,16 +41,19 @@ class ConstantSampler final : public Sampler {
 class TraceIdRatioSampler final : public Sampler {
  public:
   explicit TraceIdRatioSampler(double ratio)
-      : ratio_(std::isnan(ratio) ? 0.0 : std::clamp(ratio, 0.0, 1.0)),
+      : Sampler(true),
+        ratio_(std::isnan(ratio) ? 0.0 : std::clamp(ratio, 0.0, 1.0)),
         bound_(ratio_ >= 1.0 ? std::uint64_t{1} << 63
                              : static_cast<std::uint64_t>(ratio_ * 9223372036854775808.0)) {}
 
   SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
+    return {.decision = decide(parameters)};
+  }
+  SamplingDecision decide(const SamplingParameters& parameters) noexcept override {
     const auto& bytes = parameters.trace_id.bytes();
     std::uint64_t low = 0;
     for (std::size_t i = 8; i < 16; ++i) low = (low << 8) | bytes[i];
-    const bool sample = (low >> 1) < bound_;
-    return {.decision = sample ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop};
+    return (low >> 1) < bound_ ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop;
   }
   std::string description() const override { return "TraceIdRatioBased{" + fixed6(ratio_) + "}"; }
 
@@ -59,7 +65,9 @@ class TraceIdRatioSampler final : public Sampler {
 class ParentBasedSampler final : public Sampler {
  public:
   ParentBasedSampler(std::shared_ptr<Sampler> root, ParentBasedOptions options)
-      : root_(root ? std::move(root) : always_on_sampler()), options_(std::move(options)) {
+      : Sampler(all_decision_only(root, options)),
+        root_(root ? std::move(root) : always_on_sampler()),
+        options_(std::move(options)) {
     if (!options_.remote_parent_sampled) options_.remote_parent_sampled = always_on_sampler();
     if (!options_.remote_parent_not_sampled) {
       options_.remote_parent_not_sampled = always_off_sampler();
@@ -71,17 +79,30 @@ class ParentBasedSampler final : public Sampler {
   }
 
   SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
-    const SpanContext& parent = parameters.parent;
-    if (!parent.is_valid()) return root_->should_sample(parameters);
-    Sampler* delegate = nullptr;
+    return delegate(parameters.parent).should_sample(parameters);
+  }
+  SamplingDecision decide(const SamplingParameters& parameters) noexcept override {
+    return delegate(parameters.parent).decide(parameters);
+  }
+
+  Sampler& delegate(const SpanContext& parent) const noexcept {
+    if (!parent.is_valid()) return *root_;
     if (parent.is_remote) {
-      delegate = parent.is_sampled() ? options_.remote_parent_sampled.get()
-                                     : options_.remote_parent_not_sampled.get();
-    } else {
-      delegate = parent.is_sampled() ? options_.local_parent_sampled.get()
-                                     : options_.local_parent_not_sampled.get();
+      return parent.is_sampled() ? *options_.remote_parent_sampled
+                                 : *options_.remote_parent_not_sampled;
     }
-    return delegate->should_sample(parameters);
+    return parent.is_sampled() ? *options_.local_parent_sampled
+                               : *options_.local_parent_not_sampled;
+  }
+
+  static bool all_decision_only(const std::shared_ptr<Sampler>& root,
+                                const ParentBasedOptions& options) {
+    const auto simple = [](const std::shared_ptr<Sampler>& sampler) {
+      return sampler == nullptr || sampler->decision_only();  // null means a constant default
+    };
+    return simple(root) && simple(options.remote_parent_sampled) &&
+           simple(options.remote_parent_not_sampled) && simple(options.local_parent_sampled) &&
+           simple(options.local_parent_not_sampled);
   }
 
   std::string description() const override {
@@ -104,22 +125,26 @@ class ParentBasedSampler final : public Sampler {
 class RateLimitingSampler final : public Sampler {
  public:
   explicit RateLimitingSampler(double traces_per_second)
-      : rate_(std::isnan(traces_per_second) ? 0.0 : std::max(traces_per_second, 0.0)),
+      : Sampler(true),
+        rate_(std::isnan(traces_per_second) ? 0.0 : std::max(traces_per_second, 0.0)),
         interval_nanos_(rate_ > 0 ? static_cast<std::int64_t>(std::llround(1e9 / rate_)) : 0),
         burst_nanos_(std::max<std::int64_t>(kSecond - interval_nanos_, 0)) {}
 
-  SamplingResult should_sample(const SamplingParameters& /*parameters*/) noexcept override {
-    if (rate_ <= 0.0) return {};
+  SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
+    return {.decision = decide(parameters)};
+  }
+  SamplingDecision decide(const SamplingParameters& /*parameters*/) noexcept override {
+    if (rate_ <= 0.0) return SamplingDecision::kDrop;
     const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  std::chrono::steady_clock::now().time_since_epoch())
                                  .count();
     std::int64_t theoretical = theoretical_.load(std::memory_order_relaxed);
     while (true) {
       const std::int64_t base = std::max(theoretical, now);
-      if (base - now > burst_nanos_) return {};
+      if (base - now > burst_nanos_) return SamplingDecision::kDrop;
       if (theoretical_.compare_exchange_weak(theoretical, base + interval_nanos_,
                                              std::memory_order_relaxed)) {
-        return {.decision = SamplingDecision::kRecordAndSample};
+        return SamplingDecision::kRecordAndSample;
       }
     }
   }

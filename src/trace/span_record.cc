@@ -104,6 +104,30 @@ class Writer {
   std::uint32_t mark_bytes_;
 };
 
+// Room for size bytes at the end of the record's last block, claimed, or nullptr. Most entries
+// fit where the record ends, and are then written with straight copies and no block walk.
+unsigned char* claim_contiguous(SpanRecord& record, std::size_t size) noexcept {
+  Block* last = record.last;
+  if (Block::kDataSize - last->used < size) return nullptr;
+  unsigned char* at = last->data + last->used;
+  last->used += static_cast<std::uint32_t>(size);
+  record.bytes += static_cast<std::uint32_t>(size);
+  return at;
+}
+
+// The header, key and value of an entry, into room claimed with claim_contiguous().
+void put_entry(unsigned char* at, std::uint64_t header, std::string_view key, const void* value,
+               std::size_t value_size) noexcept {
+  std::memcpy(at, &header, sizeof header);
+  copy_bytes(at + sizeof header, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  copy_bytes(at + sizeof header + key.size(), static_cast<const unsigned char*>(value), value_size);
+}
+
+// truncate_utf8 with the common case (no limit, or a short value) inline.
+std::string_view cut_to(std::string_view text, std::size_t max_length) noexcept {
+  return text.size() <= max_length ? text : truncate_utf8(text, max_length);
+}
+
 bool fits(const SpanRecord& record, std::size_t key_size, std::size_t value_size) noexcept {
   return key_size <= 0xffff && value_size <= SpanRecord::kMaxRecordBytes &&
          record.bytes + sizeof(EntryHeader) + key_size + value_size <= SpanRecord::kMaxRecordBytes;
@@ -162,6 +186,12 @@ bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_vi
   for (std::string_view part : value_parts) value_size += part.size();
   if (!fits(*this, key.size(), value_size)) return false;
   const std::uint64_t header = packed_header(entry_kind, type, key.size(), value_size);
+  if (value_parts.size() == 1) {
+    if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + value_size)) {
+      put_entry(at, header, key, value_parts.begin()->data(), value_size);
+      return true;
+    }
+  }
   Writer writer(*this);
   bool ok = writer.write(&header, sizeof header) && writer.write(key);
   for (std::string_view part : value_parts) ok = ok && writer.write(part);
@@ -173,9 +203,11 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
                                   const AttributeValue& value, std::size_t max_length) noexcept {
   // The value's encoded size first: the header carries it.
   std::size_t value_size = 0;
+  std::string_view text;  // a string value, cut to the length limit
   switch (value.type()) {
     case AttributeType::kString:
-      value_size = truncate_utf8(value.as_string(), max_length).size();
+      text = cut_to(value.as_string(), max_length);
+      value_size = text.size();
       break;
     case AttributeType::kBool:
       value_size = 1;
@@ -185,8 +217,8 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
       value_size = 8;
       break;
     case AttributeType::kStringArray:
-      for (std::string_view text : value.as_strings()) {
-        value_size += 4 + truncate_utf8(text, max_length).size();
+      for (std::string_view item : value.as_strings()) {
+        value_size += 4 + cut_to(item, max_length).size();
       }
       break;
     case AttributeType::kBoolArray:
@@ -201,11 +233,25 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
   }
   if (!fits(*this, key.size(), value_size)) return false;
   const std::uint64_t header = packed_header(entry_kind, value.type(), key.size(), value_size);
+  if (!value.is_array()) {
+    if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + value_size)) {
+      const unsigned char flag = value.as_bool() ? 1 : 0;
+      const std::int64_t number = value.as_int();
+      const double real = value.as_double();
+      const void* source = value.type() == AttributeType::kString
+                               ? static_cast<const void*>(text.data())
+                           : value.type() == AttributeType::kBool ? static_cast<const void*>(&flag)
+                           : value.type() == AttributeType::kInt ? static_cast<const void*>(&number)
+                                                                 : static_cast<const void*>(&real);
+      put_entry(at, header, key, source, value_size);
+      return true;
+    }
+  }
   Writer writer(*this);
   bool ok = writer.write(&header, sizeof header) && writer.write(key);
   switch (value.type()) {
     case AttributeType::kString:
-      ok = ok && writer.write(truncate_utf8(value.as_string(), max_length));
+      ok = ok && writer.write(text);
       break;
     case AttributeType::kBool: {
       const unsigned char flag = value.as_bool() ? 1 : 0;
@@ -223,8 +269,8 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
       break;
     }
     case AttributeType::kStringArray:
-      for (std::string_view text : value.as_strings()) {
-        const std::string_view cut = truncate_utf8(text, max_length);
+      for (std::string_view item : value.as_strings()) {
+        const std::string_view cut = cut_to(item, max_length);
         const auto size = static_cast<std::uint32_t>(cut.size());
         ok = ok && writer.write(&size, 4) && writer.write(cut);
       }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "context/access.h"
+#include "context/fast_ids.h"
 #include "trace/clock.h"
 
 namespace mmf::detail {
@@ -12,35 +13,39 @@ namespace {
 
 std::atomic<std::uint64_t> next_core_id{1};
 
+}  // namespace
+
+constinit thread_local FastSlot tls_fast_slot{0, nullptr};
+
+namespace {
+
 // This thread's slot in each pipeline it has ended spans in. The slots are shared with their
 // pipelines; a thread that ends hands its slots back for other threads to take over.
 struct SlotCache {
-  std::uint64_t core_id = 0;  // the pipeline of slot, for the one-compare fast path
-  ThreadSlot* slot = nullptr;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ThreadSlot>>> held;
 
   ~SlotCache() {
+    tls_fast_slot = {0, nullptr};  // a span ended later in this thread's exit takes the slow path
     for (auto& entry : held) entry.second->queue.in_use.store(false, std::memory_order_release);
   }
 };
-
 thread_local SlotCache tls_slots;
 
 std::int64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
-const SpanContext& empty_span_context() noexcept {
-  static const SpanContext empty;
-  return empty;
-}
+// No function-local static (its guard costs a call per span): zero-initialisation, which
+// happens before any code runs, already makes this a valid empty SpanContext.
+const SpanContext g_empty_span_context;
+const SpanContext& empty_span_context() noexcept { return g_empty_span_context; }
 
 }  // namespace
 
 TracerCore::TracerCore(TracerOptions options)
     : id_(next_core_id.fetch_add(1, std::memory_order_relaxed)),
       options_(std::move(options)),
-      ids_(options_.id_generator != nullptr ? *options_.id_generator : default_id_generator()) {
+      custom_ids_(options_.id_generator) {
   if (!options_.sampler) options_.sampler = parent_based_sampler(always_on_sampler());
   options_.batch.max_export_batch_size =
       std::clamp<std::size_t>(options_.batch.max_export_batch_size, 1,
@@ -74,14 +79,12 @@ std::shared_ptr<ThreadSlot> TracerCore::acquire_slot() {
   return slot;
 }
 
-ThreadSlot* TracerCore::local_slot() noexcept {
+ThreadSlot* TracerCore::local_slot_slow() noexcept {
   SlotCache& cache = tls_slots;
-  if (cache.core_id == id_) return cache.slot;
   try {
     for (const auto& [core_id, slot] : cache.held) {
       if (core_id == id_) {
-        cache.core_id = id_;
-        cache.slot = slot.get();
+        tls_fast_slot = {id_, slot.get()};
         return slot.get();
       }
     }
@@ -91,8 +94,7 @@ ThreadSlot* TracerCore::local_slot() noexcept {
     });
     std::shared_ptr<ThreadSlot> slot = acquire_slot();
     cache.held.emplace_back(id_, slot);
-    cache.core_id = id_;
-    cache.slot = slot.get();
+    tls_fast_slot = {id_, slot.get()};
     return slot.get();
   } catch (...) {  // out of memory
     return nullptr;
@@ -106,20 +108,39 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
   const bool has_parent = parent_span.is_valid();
 
   SpanContext context;
-  context.trace_id = has_parent ? parent_span.trace_id : ids_.new_trace_id();
-  context.span_id = ids_.new_span_id();
-  const SamplingResult sampling = options_.sampler->should_sample(
-      {parent_span, context.trace_id, name, options.kind,
-       std::span<const Attribute>(options.attributes.begin(), options.attributes.size())});
-  const bool sampled = sampling.decision == SamplingDecision::kRecordAndSample;
+  if (custom_ids_ == nullptr) {
+    if (has_parent) context.trace_id = parent_span.trace_id;
+    new_span_ids(has_parent ? nullptr : &context.trace_id, context.span_id);
+  } else {
+    context.trace_id = has_parent ? parent_span.trace_id : custom_ids_->new_trace_id();
+    context.span_id = custom_ids_->new_span_id();
+  }
+  const SamplingParameters parameters{
+      parent_span, context.trace_id, name, options.kind,
+      std::span<const Attribute>(options.attributes.begin(), options.attributes.size())};
+  // Most samplers only decide: then no SamplingResult is built (or destroyed) at all.
+  if (options_.sampler->decision_only()) {
+    return begin_span(name, options, parent, context, options_.sampler->decide(parameters),
+                      nullptr);
+  }
+  const SamplingResult sampling = options_.sampler->should_sample(parameters);
+  return begin_span(name, options, parent, context, sampling.decision, &sampling);
+}
+
+Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
+                            const ContextData* parent, SpanContext& context,
+                            SamplingDecision decision, const SamplingResult* sampling) noexcept {
+  const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
+  const bool has_parent = parent_span.is_valid();
+  const bool sampled = decision == SamplingDecision::kRecordAndSample;
   // A new trace ID comes from a random generator: the W3C random flag says so. A child keeps
   // what its parent said.
   const std::uint8_t random =
       has_parent ? (parent_span.flags.bits() & TraceFlags::kRandom) : TraceFlags::kRandom;
   context.flags =
       TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
-  if (sampling.trace_state) {
-    context.trace_state = *sampling.trace_state;
+  if (sampling != nullptr && sampling->trace_state) {
+    context.trace_state = *sampling->trace_state;
   } else if (has_parent) {
     context.trace_state = parent_span.trace_state;
   }
@@ -131,7 +152,7 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
     retain = retention_->has_room();
     if (!retain && slot != nullptr) slot->bump(slot->dropped_retention_budget);
   }
-  if (sampling.decision == SamplingDecision::kDrop && !retain) {
+  if (decision == SamplingDecision::kDrop && !retain) {
     if (slot != nullptr) slot->bump(slot->not_sampled);
     return Span(nullptr, std::move(context));
   }
@@ -162,7 +183,7 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
 }
 
 void TracerCore::fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,
-                             const ContextData* parent, const SamplingResult& sampling) noexcept {
+                             const ContextData* parent, const SamplingResult* sampling) noexcept {
   const SpanLimits& limits = options_.limits;
   record.append(EntryKind::kName, AttributeType::kString, name, {});
   for (const Attribute& attribute : options.attributes) {
@@ -171,10 +192,12 @@ void TracerCore::fill_record(SpanRecord& record, std::string_view name, const Sp
                            limits.attribute_value_length);
     }
   }
-  AttributeScratch scratch;
-  for (const KeyValue& attribute : sampling.attributes) {
-    record.set_attribute(attribute.key, to_view(attribute.value, scratch), limits.attribute_count,
-                         limits.attribute_value_length);
+  if (sampling != nullptr) {
+    AttributeScratch scratch;
+    for (const KeyValue& attribute : sampling->attributes) {
+      record.set_attribute(attribute.key, to_view(attribute.value, scratch), limits.attribute_count,
+                           limits.attribute_value_length);
+    }
   }
   // The correlation fields of the parent Context, so that a backend finds the request by them.
   if (parent != nullptr) {

@@ -42,6 +42,16 @@ struct ThreadSlot {
   std::atomic<std::uint64_t> dropped_retention_budget{0};
 };
 
+// The last pipeline this thread used and its slot. A constinit, trivially destructible
+// thread_local is reached with one TLS-relative load; the cache of all the thread's slots (in
+// tracer_core.cc), which has a destructor, is reached through an initialisation guard, so the
+// fast path keeps to this one.
+struct FastSlot {
+  std::uint64_t core_id;  // 0: none
+  ThreadSlot* slot;
+};
+extern constinit thread_local FastSlot tls_fast_slot;
+
 class TracerCore {
  public:
   explicit TracerCore(TracerOptions options);
@@ -62,8 +72,14 @@ class TracerCore {
   }
 
  private:
-  // This thread's slot in this pipeline; nullptr when memory ran out.
-  ThreadSlot* local_slot() noexcept;
+  // This thread's slot in this pipeline; nullptr when memory ran out. Inline, so that the
+  // common case (the thread's last pipeline) costs a compare and no call.
+  ThreadSlot* local_slot() noexcept {
+    if (tls_fast_slot.core_id == id_) [[likely]]
+      return tls_fast_slot.slot;
+    return local_slot_slow();
+  }
+  ThreadSlot* local_slot_slow() noexcept;
   std::shared_ptr<ThreadSlot> acquire_slot();
   void run() noexcept;
   // Exports what every queue holds now, in batches (exporter thread).
@@ -74,12 +90,16 @@ class TracerCore {
   void enqueue(ThreadSlot& slot, SpanRecord* record) noexcept;
   // An ended span recorded only for retention.
   void submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept;
+  // start_span() after the sampler: sampling is null for a decision-only sampler.
+  Span begin_span(std::string_view name, const SpanOptions& options, const ContextData* parent,
+                  SpanContext& context, SamplingDecision decision,
+                  const SamplingResult* sampling) noexcept;
   void fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,
-                   const ContextData* parent, const SamplingResult& sampling) noexcept;
+                   const ContextData* parent, const SamplingResult* sampling) noexcept;
 
   const std::uint64_t id_;
   TracerOptions options_;
-  IdGenerator& ids_;
+  IdGenerator* custom_ids_;                    // null: the default generator, through its fast path
   std::unique_ptr<RetentionTable> retention_;  // null when retention is off
 
   mutable std::mutex slots_mutex_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mmf/ids.h"
+#include "mmf/tracer.h"
 
 namespace mmf {
 namespace {
@@ -196,6 +197,54 @@ TEST(Sampler, FromEnvironment) {
             nullptr);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].source, "environment variable OTEL_TRACES_SAMPLER_ARG");
+}
+
+}  // namespace
+}  // namespace mmf
+
+namespace mmf {
+namespace {
+
+// A sampler that is not decision-only: its attributes and tracestate reach the span.
+class TaggingSampler final : public Sampler {
+ public:
+  SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
+    calls_with_name.push_back(std::string(parameters.name));
+    SamplingResult result{.decision = SamplingDecision::kRecordAndSample};
+    result.attributes.push_back({"sampler.tag", std::string("kept")});
+    result.trace_state = TraceState::parse("vendor=abc");
+    return result;
+  }
+  std::string description() const override { return "TaggingSampler"; }
+  std::vector<std::string> calls_with_name;
+};
+
+TEST(Sampler, BuiltInSamplersAreDecisionOnly) {
+  EXPECT_TRUE(always_on_sampler()->decision_only());
+  EXPECT_TRUE(trace_id_ratio_sampler(0.5)->decision_only());
+  EXPECT_TRUE(rate_limiting_sampler(5)->decision_only());
+  EXPECT_TRUE(parent_based_sampler(trace_id_ratio_sampler(0.5))->decision_only());
+  auto tagging = std::make_shared<TaggingSampler>();
+  EXPECT_FALSE(tagging->decision_only());
+  EXPECT_FALSE(parent_based_sampler(tagging)->decision_only());
+}
+
+TEST(Sampler, ACustomSamplersAttributesAndTraceStateReachTheSpan) {
+  auto sampler = std::make_shared<TaggingSampler>();
+  auto exporter = std::make_shared<InMemorySpanExporter>();
+  Tracer tracer({.sampler = sampler, .exporter = exporter});
+  {
+    Span span = tracer.start_span("tagged");
+    EXPECT_EQ(span.context().trace_state.header(), "vendor=abc");
+  }
+  ASSERT_TRUE(tracer.force_flush(std::chrono::seconds(10)));
+  const std::vector<SpanData> spans = exporter->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].trace_state, "vendor=abc");
+  const OwnedAttributeValue* tag = spans[0].attribute("sampler.tag");
+  ASSERT_NE(tag, nullptr);
+  EXPECT_EQ(std::get<std::string>(*tag), "kept");
+  EXPECT_EQ(sampler->calls_with_name, std::vector<std::string>{"tagged"});
 }
 
 }  // namespace
