@@ -121,11 +121,20 @@ enum class ExportResult : std::uint8_t {
   kFailure,  // the spans are lost (after the exporter's own retries)
 };
 
+// The library that made the spans: TracerOptions::scope_name and scope_version, sent to the
+// collector as the OTLP InstrumentationScope. The views live for the export_spans() call.
+struct InstrumentationScope {
+  std::string_view name{};
+  std::string_view version{};
+};
+
 class SpanExporter {
  public:
   virtual ~SpanExporter() = default;
-  // Exports a batch and returns by deadline. resource describes the process that made the spans.
+  // Exports a batch and returns by deadline. resource describes the process that made the spans,
+  // scope the library (all the batch's spans come from one Tracer).
   virtual ExportResult export_spans(std::span<const SpanView> spans, const Resource& resource,
+                                    const InstrumentationScope& scope,
                                     std::chrono::steady_clock::time_point deadline) noexcept = 0;
   // Makes any export in progress or waiting for a retry return promptly; later exports fail
   // fast. Called by the pipeline's shutdown.
@@ -136,6 +145,7 @@ class SpanExporter {
 class InMemorySpanExporter final : public SpanExporter {
  public:
   ExportResult export_spans(std::span<const SpanView> spans, const Resource& resource,
+                            const InstrumentationScope& scope,
                             std::chrono::steady_clock::time_point deadline) noexcept override;
 
   std::vector<SpanData> spans() const;  // a copy of what was exported so far

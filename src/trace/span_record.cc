@@ -186,9 +186,10 @@ bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_vi
   for (std::string_view part : value_parts) value_size += part.size();
   if (!fits(*this, key.size(), value_size)) return false;
   const std::uint64_t header = packed_header(entry_kind, type, key.size(), value_size);
-  if (value_parts.size() == 1) {
+  if (value_parts.size() <= 1) {
     if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + value_size)) {
-      put_entry(at, header, key, value_parts.begin()->data(), value_size);
+      put_entry(at, header, key, value_size != 0 ? value_parts.begin()->data() : nullptr,
+                value_size);
       return true;
     }
   }

@@ -181,6 +181,7 @@ const OwnedAttributeValue* SpanData::attribute(std::string_view key) const noexc
 
 ExportResult InMemorySpanExporter::export_spans(
     std::span<const SpanView> spans, const Resource& /*resource*/,
+    const InstrumentationScope& /*scope*/,
     std::chrono::steady_clock::time_point /*deadline*/) noexcept {
   try {
     std::vector<SpanData> copies;

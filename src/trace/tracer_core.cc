@@ -372,7 +372,8 @@ void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) no
       for (const std::size_t at : batch_) {
         views_.emplace_back(*reinterpret_cast<const SpanRecord*>(staging_.data() + at));
       }
-      result = options_.exporter->export_spans(views_, options_.resource, deadline);
+      result = options_.exporter->export_spans(
+          views_, options_.resource, {options_.scope_name, options_.scope_version}, deadline);
     } catch (...) {
       result = ExportResult::kFailure;
     }

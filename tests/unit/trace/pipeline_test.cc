@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 class GateExporter final : public SpanExporter {
  public:
   ExportResult export_spans(std::span<const SpanView> spans, const Resource&,
-                            Clock::time_point) noexcept override {
+                            const InstrumentationScope&, Clock::time_point) noexcept override {
     std::unique_lock<std::mutex> lock(mutex_);
     ++calls_;
     entered_cv_.notify_all();

@@ -1,0 +1,561 @@
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+#include "export/retry.h"
+#include "mmf/curl_carrier.h"
+#include "mmf/otlp_transport.h"
+#include "mmf/version.h"
+
+namespace mmf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Status = TransportResult::Status;
+
+// Answers are only read for the message, so a huge error page is not kept whole.
+constexpr std::size_t kMaxKeptBody = 4096;
+constexpr std::size_t kMaxShownBody = 256;
+constexpr std::size_t kMaxKeptRetryAfter = 64;  // an HTTP date is 29 characters
+
+void ensure_curl_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return lower_ascii(x) == lower_ascii(y);
+         });
+}
+
+// Why url cannot be an OTLP/HTTP endpoint, or nullopt when it can.
+std::optional<std::string> url_problem(std::string_view url) {
+  ensure_curl_initialized();
+  const std::string text(url);
+  CURLU* parsed = curl_url();
+  if (parsed == nullptr) return "cannot be checked (out of memory)";
+  std::optional<std::string> problem;
+  char* scheme = nullptr;
+  char* host = nullptr;
+  if (curl_url_set(parsed, CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
+    problem = "is not a URL (expected http://host:port or https://host:port)";
+  } else if (curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+             (std::strcmp(scheme, "http") != 0 && std::strcmp(scheme, "https") != 0)) {
+    problem = "is not an http:// or https:// URL";
+  } else if (curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK || *host == '\0') {
+    problem = "has no host";
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(parsed);
+  return problem;
+}
+
+// The user:password part of url, which must never appear in a message.
+std::string_view userinfo_of(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const std::string_view rest = url.substr(scheme_end + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  const std::size_t at = authority.rfind('@');
+  return at == std::string_view::npos ? std::string_view{} : authority.substr(0, at);
+}
+
+std::string redact(std::string text, std::string_view secret) {
+  if (secret.empty()) return text;
+  for (std::size_t at = text.find(secret); at != std::string::npos;
+       at = text.find(secret, at + 3)) {
+    text.replace(at, secret.size(), "***");
+  }
+  return text;
+}
+
+// Base and path joined with exactly one '/', as the specification joins the generic endpoint
+// with "v1/traces" ("http://host:4318/prefix/" + "/v1/traces" -> ".../prefix/v1/traces").
+std::string join_url(std::string_view base, std::string_view path) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::string url(base);
+  url.append("/").append(path);
+  return url;
+}
+
+// The start of an answer's body, printable, for a message.
+std::string body_snippet(std::string_view body) {
+  std::string shown;
+  for (char c : body.substr(0, kMaxShownBody)) {
+    shown.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
+  }
+  while (!shown.empty() && shown.back() == ' ') shown.pop_back();
+  if (body.size() > kMaxShownBody) shown.append("...");
+  return shown;
+}
+
+// body as one gzip member; nullopt when zlib fails (out of memory).
+std::optional<std::string> gzip_compress(std::string_view body) {
+  z_stream stream{};
+  constexpr int kGzipWindowBits = 15 + 16;  // 16 asks zlib for a gzip header and trailer
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::nullopt;
+  }
+  std::string out(deflateBound(&stream, static_cast<uLong>(body.size())) + 64, '\0');
+  // zlib counts in uInt, so a very large body goes in several pieces.
+  constexpr std::size_t kPiece = std::numeric_limits<uInt>::max();
+  std::size_t consumed = 0;
+  int code = Z_OK;
+  while (code == Z_OK || code == Z_BUF_ERROR) {
+    const std::size_t piece = std::min(body.size() - consumed, kPiece);
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data() + consumed));
+    stream.avail_in = static_cast<uInt>(piece);
+    if (stream.total_out == out.size()) out.resize(out.size() * 2);
+    stream.next_out = reinterpret_cast<Bytef*>(out.data() + stream.total_out);
+    stream.avail_out = static_cast<uInt>(std::min(out.size() - stream.total_out, kPiece));
+    const bool last = consumed + piece == body.size();
+    code = deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH);
+    consumed += piece - stream.avail_in;
+    if (code == Z_STREAM_END) break;
+  }
+  const bool ok = code == Z_STREAM_END;
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::string variable(std::string_view name) { return "environment variable " + std::string(name); }
+
+}  // namespace
+
+// Everything one transport owns. Curl handles are created once and kept, so the connection to
+// the collector (kept in the multi handle's cache) is reused by every send().
+struct OtlpHttpTransport::State {
+  OtlpHttpOptions options;
+  std::string user_agent;
+  std::string userinfo;  // the endpoint's user:password, to redact from messages
+  CURL* easy = nullptr;
+  CURLM* multi = nullptr;  // lets cancel() wake a transfer at once (curl_multi_wakeup)
+
+  std::atomic<bool> cancelled{false};
+  std::mutex send_mutex;  // one send() at a time; guards everything below
+  std::mutex wait_mutex;  // pairs with woken, for backoff waits that cancel() interrupts
+  std::condition_variable woken;
+  std::minstd_rand random{std::random_device{}()};
+
+  // What the current attempt received.
+  std::string response_body;
+  std::string retry_after;
+  char error[CURL_ERROR_SIZE] = {};
+
+  // How one attempt ended.
+  enum class End { kFinished, kCancelled, kTimedOut };
+  struct Attempt {
+    End end = End::kFinished;
+    CURLcode code = CURLE_OK;
+    long http_status = 0;
+  };
+
+  TransportResult send(std::string_view path, std::string_view body, std::string_view content_type,
+                       Clock::time_point deadline);
+  Attempt perform(Clock::time_point attempt_end);
+  std::chrono::milliseconds retry_delay(int retry);
+  bool wait_until(Clock::time_point until);  // false when cancelled
+
+  static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* state);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* state);
+  static int on_progress(void* state, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
+};
+
+std::size_t OtlpHttpTransport::State::on_body(char* data, std::size_t size, std::size_t count,
+                                              void* state) {
+  auto& self = *static_cast<State*>(state);
+  const std::size_t bytes = size * count;
+  const std::size_t kept = std::min(bytes, kMaxKeptBody - self.response_body.size());
+  self.response_body.append(data, kept);  // within the capacity reserved up front: no throw
+  return bytes;
+}
+
+std::size_t OtlpHttpTransport::State::on_header(char* data, std::size_t size, std::size_t count,
+                                                void* state) {
+  auto& self = *static_cast<State*>(state);
+  const std::string_view line(data, size * count);
+  // A new status line (after "100 Continue", say) starts a new set of headers.
+  if (line.starts_with("HTTP/")) self.retry_after.clear();
+  constexpr std::string_view kRetryAfter = "retry-after:";
+  if (line.size() > kRetryAfter.size() &&
+      iequals_ascii(line.substr(0, kRetryAfter.size()), kRetryAfter)) {
+    std::string_view value = line.substr(kRetryAfter.size());
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
+      value.remove_suffix(1);
+    }
+    // Within the capacity reserved up front, so no exception can cross libcurl's C frames.
+    self.retry_after.assign(value.substr(0, self.retry_after.capacity()));
+  }
+  return size * count;
+}
+
+// A second line of defence: curl_multi_wakeup ends the poll, this ends the transfer.
+int OtlpHttpTransport::State::on_progress(void* state, curl_off_t, curl_off_t, curl_off_t,
+                                          curl_off_t) {
+  return static_cast<State*>(state)->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+OtlpHttpTransport::OtlpHttpTransport(OtlpHttpOptions options) : state_(std::make_unique<State>()) {
+  ConfigErrors errors;
+  validate(options, "OtlpHttpOptions", errors);
+  if (!errors.empty()) {
+    std::string text = "invalid OTLP/HTTP options:";
+    for (const ConfigError& error : errors) text.append(" ").append(error.to_string()).append(";");
+    text.pop_back();
+    throw std::invalid_argument(redact(std::move(text), userinfo_of(options.endpoint)));
+  }
+  ensure_curl_initialized();
+  State& s = *state_;
+  s.options = std::move(options);
+  s.userinfo = std::string(userinfo_of(s.options.endpoint));
+  s.user_agent = s.options.user_agent.empty()
+                     ? std::string(kLibraryName) + "/" + std::string(kVersion)
+                     : s.options.user_agent;
+  s.response_body.reserve(kMaxKeptBody);
+  s.retry_after.reserve(kMaxKeptRetryAfter);
+  s.easy = curl_easy_init();
+  s.multi = curl_multi_init();
+  if (s.easy == nullptr || s.multi == nullptr) {
+    curl_easy_cleanup(s.easy);
+    curl_multi_cleanup(s.multi);
+    throw std::runtime_error("libcurl could not create a handle");
+  }
+  CURL* easy = s.easy;
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for timeouts in a library
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, s.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, s.error);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &State::on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &s);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &State::on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &s);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &State::on_progress);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &s);
+  if (!s.options.certificate_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, s.options.certificate_file.c_str());
+  }
+  if (!s.options.client_certificate_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, s.options.client_certificate_file.c_str());
+  }
+  if (!s.options.client_key_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, s.options.client_key_file.c_str());
+  }
+  if (s.options.insecure_skip_verify) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+}
+
+OtlpHttpTransport::~OtlpHttpTransport() {
+  curl_easy_cleanup(state_->easy);
+  curl_multi_cleanup(state_->multi);
+}
+
+void OtlpHttpTransport::cancel() noexcept {
+  State& s = *state_;
+  s.cancelled.store(true);
+  {
+    // Taking the lock orders the store before a waiter's check of the predicate.
+    std::lock_guard<std::mutex> lock(s.wait_mutex);
+  }
+  s.woken.notify_all();
+  curl_multi_wakeup(s.multi);  // thread-safe; ends a curl_multi_poll in progress at once
+}
+
+TransportResult OtlpHttpTransport::send(std::string_view path, std::string_view body,
+                                        std::string_view content_type,
+                                        Clock::time_point deadline) noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(state_->send_mutex);
+    return state_->send(path, body, content_type, deadline);
+  } catch (...) {
+    // Only allocation can throw here; the message is a literal so that reporting it cannot.
+    TransportResult result;
+    result.status = Status::kPermanentFailure;
+    try {
+      result.message = "out of memory while sending";
+    } catch (...) {
+    }
+    return result;
+  }
+}
+
+bool OtlpHttpTransport::State::wait_until(Clock::time_point until) {
+  std::unique_lock<std::mutex> lock(wait_mutex);
+  return !woken.wait_until(lock, until, [this] { return cancelled.load(); });
+}
+
+std::chrono::milliseconds OtlpHttpTransport::State::retry_delay(int retry) {
+  if (!retry_after.empty()) {
+    if (auto delay = detail::parse_retry_after(retry_after, std::chrono::system_clock::now())) {
+      return *delay;
+    }
+  }
+  const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+  return detail::backoff_delay(options.initial_backoff, options.max_backoff,
+                               options.backoff_multiplier, retry, jitter);
+}
+
+TransportResult OtlpHttpTransport::State::send(std::string_view path, std::string_view body,
+                                               std::string_view content_type,
+                                               Clock::time_point deadline) {
+  TransportResult result;
+  if (cancelled.load()) {
+    result.status = Status::kCancelled;
+    result.message = "the transport was cancelled";
+    return result;
+  }
+  const std::string url =
+      options.endpoint_is_full_url ? options.endpoint : join_url(options.endpoint, path);
+  const std::string shown_url = redact(url, userinfo);
+  std::optional<std::string> compressed;
+  if (options.gzip && !(compressed = gzip_compress(body))) {
+    result.message = "gzip compression failed";
+    return result;
+  }
+  const std::string_view payload = compressed ? std::string_view(*compressed) : body;
+
+  // "Expect:" stops curl from waiting for "100 Continue" before a large body.
+  CurlHeaderList headers(curl_slist_append(nullptr, "Expect:"));
+  for (const auto& [name, value] : options.headers) headers.append(name, value);
+  headers.set("Content-Type", content_type);
+  if (compressed) headers.set("Content-Encoding", "gzip");
+  if (headers.get() == nullptr || headers.dropped() != 0) {
+    result.message = "the request headers could not be built";
+    return result;
+  }
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+
+  result.status = Status::kRetryableFailure;
+  for (int attempt = 1;; ++attempt) {
+    const Clock::time_point start = Clock::now();
+    if (start >= deadline && attempt == 1) {
+      result.status = Status::kTimedOut;
+      result.message = "the deadline passed before the request was sent to " + shown_url;
+      break;
+    }
+    if (start >= deadline) {  // the backoff wait ended just at the deadline
+      result.message += " (no time left to retry before the deadline)";
+      break;
+    }
+    const bool deadline_bounds =
+        options.timeout.count() == 0 || start + options.timeout >= deadline;
+    const Clock::time_point attempt_end = deadline_bounds ? deadline : start + options.timeout;
+    result.attempts = attempt;
+    const Attempt outcome = perform(attempt_end);
+    result.http_status = static_cast<int>(outcome.http_status);
+    if (outcome.end == End::kCancelled) {
+      result.status = Status::kCancelled;
+      result.message = "cancelled while sending to " + shown_url;
+      break;
+    }
+    if (outcome.end == End::kTimedOut && deadline_bounds) {
+      result.status = Status::kTimedOut;
+      result.message = "no answer from " + shown_url + " before the deadline";
+      break;
+    }
+    if (outcome.end == End::kTimedOut) {
+      result.message = "no answer from " + shown_url + " within " +
+                       std::to_string(options.timeout.count()) + " ms";
+    } else if (outcome.code != CURLE_OK) {
+      // curl's error buffer says more than curl_easy_strerror ("Failed to connect to ...").
+      result.message = (error[0] != '\0' ? redact(error, userinfo)
+                                         : std::string(curl_easy_strerror(outcome.code))) +
+                       " sending to " + shown_url;
+      if (!detail::is_retryable_curl_error(outcome.code)) {
+        result.status = Status::kPermanentFailure;
+        break;
+      }
+    } else {
+      const detail::HttpOutcome http = detail::classify_http_status(outcome.http_status);
+      if (http == detail::HttpOutcome::kSuccess) {
+        result.status = Status::kSuccess;
+        result.message.clear();
+        result.response_body = response_body;  // may hold a partial-success report
+        break;
+      }
+      result.message = "HTTP " + std::to_string(outcome.http_status) + " from " + shown_url;
+      if (!response_body.empty()) result.message += ": " + body_snippet(response_body);
+      if (http == detail::HttpOutcome::kPermanent) {
+        result.status = Status::kPermanentFailure;
+        break;
+      }
+    }
+    if (attempt >= options.max_attempts) {
+      result.message += " (gave up after " + std::to_string(attempt) + " attempts)";
+      break;
+    }
+    const Clock::time_point retry_at = Clock::now() + retry_delay(attempt);
+    if (retry_at >= deadline) {
+      result.message += " (no time left to retry before the deadline)";
+      break;
+    }
+    if (!wait_until(retry_at)) {
+      result.status = Status::kCancelled;
+      result.message = "cancelled while waiting to retry; last failure: " + result.message;
+      break;
+    }
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);  // headers die with this scope
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, nullptr);
+  return result;
+}
+
+OtlpHttpTransport::State::Attempt OtlpHttpTransport::State::perform(Clock::time_point attempt_end) {
+  Attempt outcome;
+  response_body.clear();
+  retry_after.clear();
+  error[0] = '\0';
+  // The loop below enforces attempt_end; this is a backstop in case the poll misbehaves.
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(attempt_end - Clock::now());
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count()) + 1000L);
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    outcome.code = CURLE_FAILED_INIT;
+    return outcome;
+  }
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      outcome.code = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+        if (message->msg == CURLMSG_DONE) outcome.code = message->data.result;
+      }
+      break;
+    }
+    if (cancelled.load()) {
+      outcome.end = End::kCancelled;
+      break;
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= attempt_end) {
+      outcome.end = End::kTimedOut;
+      break;
+    }
+    // curl_multi_poll also returns early for curl's own timers, and for cancel()'s wakeup.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(attempt_end - now);
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(std::min<long long>(wait.count(), 1000)),
+                    nullptr);
+  }
+  // Removing an unfinished transfer closes its connection, so a late answer cannot be mistaken
+  // for the next request's.
+  curl_multi_remove_handle(multi, easy);
+  if (outcome.code == CURLE_ABORTED_BY_CALLBACK && cancelled.load()) outcome.end = End::kCancelled;
+  if (outcome.code == CURLE_OPERATION_TIMEDOUT) outcome.end = End::kTimedOut;
+  if (outcome.end == End::kFinished && outcome.code == CURLE_OK) {
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &outcome.http_status);
+  }
+  return outcome;
+}
+
+OtlpHttpOptions otlp_http_options_from_env(const EnvLookup& env, std::string_view signal,
+                                           ConfigErrors& errors, OtlpHttpOptions defaults) {
+  OtlpHttpOptions options = std::move(defaults);
+  const std::string generic = "OTEL_EXPORTER_OTLP_";
+  std::string specific = generic;
+  for (char c : signal) specific.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+  specific.push_back('_');
+  // The per-signal variable wins when it is set; each reader reports its own variable's errors.
+  const auto first_set = [&](std::string_view suffix) {
+    const std::string name = specific + std::string(suffix);
+    return read_string(env, name) ? name : generic + std::string(suffix);
+  };
+
+  const std::string endpoint_name = first_set("ENDPOINT");
+  if (const std::optional<std::string> endpoint = read_string(env, endpoint_name)) {
+    if (const std::optional<std::string> problem = url_problem(*endpoint)) {
+      errors.push_back({variable(endpoint_name),
+                        "'" + redact(*endpoint, userinfo_of(*endpoint)) + "' " + *problem});
+    } else {
+      options.endpoint = *endpoint;
+      options.endpoint_is_full_url = endpoint_name == specific + "ENDPOINT";
+    }
+  }
+  if (auto headers = read_key_value_list(env, first_set("HEADERS"), errors)) {
+    options.headers = std::move(*headers);
+  }
+  if (auto timeout = read_milliseconds(env, first_set("TIMEOUT"), errors)) {
+    options.timeout = *timeout;
+  }
+  const std::string compression_name = first_set("COMPRESSION");
+  if (const std::optional<std::string> compression = read_string(env, compression_name)) {
+    if (iequals_ascii(*compression, "gzip")) {
+      options.gzip = true;
+    } else if (iequals_ascii(*compression, "none")) {
+      options.gzip = false;
+    } else {
+      errors.push_back(
+          {variable(compression_name), "'" + body_snippet(*compression) + "' is not gzip or none"});
+    }
+  }
+  if (auto file = read_string(env, first_set("CERTIFICATE"))) options.certificate_file = *file;
+  if (auto file = read_string(env, first_set("CLIENT_CERTIFICATE"))) {
+    options.client_certificate_file = *file;
+  }
+  if (auto file = read_string(env, first_set("CLIENT_KEY"))) options.client_key_file = *file;
+  return options;
+}
+
+void validate(const OtlpHttpOptions& options, std::string_view source, ConfigErrors& errors) {
+  const std::string prefix(source);
+  if (const std::optional<std::string> problem = url_problem(options.endpoint)) {
+    errors.push_back(
+        {prefix + ".endpoint",
+         "'" + redact(options.endpoint, userinfo_of(options.endpoint)) + "' " + *problem});
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (!detail::is_curl_header_name(name)) {
+      errors.push_back({prefix + ".headers", "'" + body_snippet(name) + "' is not a header name"});
+    } else if (!detail::is_curl_header_value(value)) {
+      // The value may be a secret: name the header only.
+      errors.push_back({prefix + ".headers", "the value of " + name + " holds CR, LF or NUL"});
+    }
+  }
+  if (options.timeout.count() < 0) errors.push_back({prefix + ".timeout", "must not be negative"});
+  if (options.max_attempts < 1) {
+    errors.push_back({prefix + ".max_attempts", "must be at least 1"});
+  }
+  if (options.initial_backoff.count() < 0) {
+    errors.push_back({prefix + ".initial_backoff", "must not be negative"});
+  }
+  if (options.max_backoff < options.initial_backoff) {
+    errors.push_back({prefix + ".max_backoff", "must not be less than initial_backoff"});
+  }
+  if (!(options.backoff_multiplier >= 1.0 && options.backoff_multiplier <= 100.0)) {
+    errors.push_back({prefix + ".backoff_multiplier", "must be in [1, 100]"});
+  }
+  if (!options.client_key_file.empty() && options.client_certificate_file.empty()) {
+    errors.push_back({prefix + ".client_key_file", "is set without client_certificate_file"});
+  }
+  if (!detail::is_curl_header_value(options.user_agent)) {
+    errors.push_back({prefix + ".user_agent", "holds CR, LF or NUL"});
+  }
+}
+
+}  // namespace mmf

@@ -1,0 +1,116 @@
+#include <stdexcept>
+#include <string>
+
+#include "export/diagnostics.h"
+#include "export/otlp_trace_encoder.h"
+#include "export/partial_success.h"
+#include "mmf/otlp_exporter.h"
+
+namespace mmf {
+namespace {
+
+constexpr std::string_view kComponent = "OTLP trace exporter";
+
+std::string_view content_type(OtlpProtocol protocol) noexcept {
+  return protocol == OtlpProtocol::kHttpJson ? "application/json" : "application/x-protobuf";
+}
+
+}  // namespace
+
+std::optional<OtlpProtocol> parse_otlp_protocol(std::string_view name) noexcept {
+  if (name == "http/protobuf") return OtlpProtocol::kHttpProtobuf;
+  if (name == "http/json") return OtlpProtocol::kHttpJson;
+  return std::nullopt;
+}
+
+OtlpSpanExporter::OtlpSpanExporter(OtlpExporterOptions options)
+    : protocol_(options.protocol),
+      transport_(options.transport ? std::move(options.transport)
+                                   : std::make_shared<OtlpHttpTransport>(std::move(options.http))) {}
+
+OtlpSpanExporter::~OtlpSpanExporter() = default;
+
+ExportResult OtlpSpanExporter::export_spans(std::span<const SpanView> spans,
+                                            const Resource& resource,
+                                            const InstrumentationScope& scope,
+                                            std::chrono::steady_clock::time_point deadline) noexcept {
+  if (spans.empty()) return ExportResult::kSuccess;
+  try {
+    if (protocol_ == OtlpProtocol::kHttpJson) {
+      detail::encode_trace_request_json(spans, resource, scope, body_);
+    } else {
+      detail::encode_trace_request_proto(spans, resource, scope, body_);
+    }
+  } catch (...) {  // out of memory while encoding: this batch is lost, the next may fit
+    body_.clear();
+    body_.shrink_to_fit();
+    failed_requests_.fetch_add(1, std::memory_order_relaxed);
+    detail::report(kComponent, "out of memory while encoding a batch of " +
+                                   std::to_string(spans.size()) + " spans");
+    return ExportResult::kFailure;
+  }
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  bytes_sent_.fetch_add(body_.size(), std::memory_order_relaxed);
+  const TransportResult result =
+      transport_->send("/v1/traces", body_, content_type(protocol_), deadline);
+  if (result.attempts > 1) {
+    retries_.fetch_add(static_cast<std::uint64_t>(result.attempts - 1), std::memory_order_relaxed);
+  }
+  if (!result.ok()) {
+    failed_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (result.status != TransportResult::Status::kCancelled) {
+      detail::report(kComponent, std::to_string(spans.size()) + " spans lost: " + result.message);
+    }
+    return ExportResult::kFailure;
+  }
+  spans_sent_.fetch_add(spans.size(), std::memory_order_relaxed);
+  const std::optional<detail::PartialSuccess> partial =
+      protocol_ == OtlpProtocol::kHttpJson
+          ? detail::parse_partial_success_json(result.response_body)
+          : detail::parse_partial_success_proto(result.response_body);
+  if (partial) {
+    if (partial->rejected > 0) {
+      spans_rejected_.fetch_add(static_cast<std::uint64_t>(partial->rejected),
+                                std::memory_order_relaxed);
+    }
+    detail::report(kComponent, "the collector rejected " + std::to_string(partial->rejected) +
+                                   " of " + std::to_string(spans.size()) + " spans" +
+                                   (partial->error_message.empty()
+                                        ? std::string()
+                                        : ": " + partial->error_message));
+  }
+  return ExportResult::kSuccess;
+}
+
+void OtlpSpanExporter::shutdown() noexcept { transport_->cancel(); }
+
+OtlpExporterStats OtlpSpanExporter::stats() const noexcept {
+  return {.requests = requests_.load(std::memory_order_relaxed),
+          .failed_requests = failed_requests_.load(std::memory_order_relaxed),
+          .spans_sent = spans_sent_.load(std::memory_order_relaxed),
+          .spans_rejected = spans_rejected_.load(std::memory_order_relaxed),
+          .bytes_sent = bytes_sent_.load(std::memory_order_relaxed),
+          .retries = retries_.load(std::memory_order_relaxed)};
+}
+
+OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, ConfigErrors& errors,
+                                                   OtlpExporterOptions defaults) {
+  OtlpExporterOptions options = std::move(defaults);
+  options.http = otlp_http_options_from_env(env, "TRACES", errors, std::move(options.http));
+  for (std::string_view name :
+       {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}) {
+    const std::optional<std::string> value = read_string(env, name);
+    if (!value) continue;
+    if (const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(*value)) {
+      options.protocol = *protocol;
+    } else {
+      errors.push_back(
+          {"environment variable " + std::string(name),
+           "'" + value->substr(0, 64) + "' is not a supported protocol (http/protobuf or " +
+               "http/json" + (*value == "grpc" ? "; grpc needs the gRPC transport" : "") + ")"});
+    }
+  }
+  return options;
+}
+
+}  // namespace mmf
