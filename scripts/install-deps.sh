@@ -19,10 +19,15 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Library dependencies: libcurl for the OTLP/HTTP transport.
   libcurl4-openssl-dev
-  # Test-only: protobuf (decoding OTLP payloads with the .proto files) and a JSON parser. Node.js
-  # 20 and npm (for the OpenTelemetry JS peer) come with the machine, not from apt.
+  # Test-only: protobuf (decoding OTLP payloads with the .proto files) and a JSON parser.
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev
 )
+# Node.js and npm run the OpenTelemetry JS peer in the integration tests (>= 18.19). A machine
+# that has them already (often from NodeSource, whose nodejs package conflicts with Debian's
+# npm) keeps its own; otherwise Debian's are installed.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 check_only=false
 case "${1:-}" in

@@ -1,0 +1,479 @@
+// Proves the project's OTLP .proto files (tests/proto) against the official OpenTelemetry JS SDK:
+// otlp_js/export_span.js exports one known span to a TestHttpServer, once as OTLP/HTTP protobuf
+// and once as OTLP/HTTP JSON, and the classes generated from our .proto files must read back
+// exactly what the JS side sent.
+//
+// The protobuf leg checks field numbers and wire types: a wrong number or type leaves the value in
+// the unknown fields (checked everywhere, recursively) or in the wrong field (the exact comparison
+// with the known request fails). The JSON leg checks field names, which never reach the protobuf
+// wire: libprotobuf's JSON parser maps each key through our descriptors and rejects a key it does
+// not know.
+//
+// Needs node and `npm ci` run in tests/integration/otlp_js. Without node_modules the tests skip,
+// unless MMF_REQUIRE_JS_PEER=1 (as in CI), which makes that a failure. MMF_OTLP_JS_DIR, from the
+// environment or else from the compile definition, names the script's directory.
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "test_http_server.h"
+
+extern char** environ;
+
+namespace mmf {
+namespace {
+
+using ExportTraceServiceRequest =
+    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using testing_support::TestHttpServer;
+namespace fs = std::filesystem;
+
+// The span export_span.js sends. Ids are hex here, as in the script; they are raw bytes on the
+// protobuf wire and hex strings in OTLP/JSON.
+constexpr std::string_view kTraceIdHex = "4bf92f3577b34da6a3ce929d0e0e4736";
+constexpr std::string_view kSpanIdHex = "00f067aa0ba902b7";
+constexpr std::string_view kParentSpanIdHex = "b7ad6b7169203331";
+constexpr std::string_view kLinkTraceIdHex = "0af7651916cd43dd8448eb211c80319c";
+constexpr std::string_view kLinkSpanIdHex = "b9c7c989f97918e1";
+
+// Everything else, in text format. Fields left out must be at their proto3 default (empty or 0):
+// schema URLs, scope attributes, every dropped count. Span flags are the W3C trace flags (low
+// byte) plus HAS_IS_REMOTE (0x100) and IS_REMOTE (0x200): the span's parent is remote and
+// sampled (0x301); the link's context is remote and not sampled (0x300).
+constexpr std::string_view kKnownRequestText = R"pb(
+  resource_spans {
+    resource {
+      attributes {
+        key: "service.name"
+        value { string_value: "js-peer" }
+      }
+      attributes {
+        key: "peer.bool"
+        value { bool_value: true }
+      }
+      attributes {
+        key: "peer.int"
+        value { int_value: 42 }
+      }
+      attributes {
+        key: "peer.double"
+        value { double_value: 0.5 }
+      }
+      attributes {
+        key: "peer.strings"
+        value {
+          array_value {
+            values { string_value: "a" }
+            values { string_value: "b" }
+          }
+        }
+      }
+    }
+    scope_spans {
+      scope { name: "mmf-js-peer" version: "1.2.3" }
+      spans {
+        trace_state: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+        flags: 0x301
+        name: "GET /users/{id}"
+        kind: SPAN_KIND_SERVER
+        start_time_unix_nano: 1700000000000123456
+        end_time_unix_nano: 1700000001250000001
+        attributes {
+          key: "http.request.method"
+          value { string_value: "GET" }
+        }
+        attributes {
+          key: "user.authenticated"
+          value { bool_value: true }
+        }
+        attributes {
+          key: "http.response.status_code"
+          value { int_value: 503 }
+        }
+        attributes {
+          key: "big.negative"
+          value { int_value: -9007199254740991 }
+        }
+        attributes {
+          key: "server.load"
+          value { double_value: 0.75 }
+        }
+        attributes {
+          key: "tags"
+          value {
+            array_value {
+              values { string_value: "x" }
+              values { string_value: "y" }
+              values { string_value: "z" }
+            }
+          }
+        }
+        attributes {
+          key: "flags"
+          value {
+            array_value {
+              values { bool_value: true }
+              values { bool_value: false }
+            }
+          }
+        }
+        attributes {
+          key: "ports"
+          value {
+            array_value {
+              values { int_value: 80 }
+              values { int_value: -443 }
+              values { int_value: 8080 }
+            }
+          }
+        }
+        attributes {
+          key: "ratios"
+          value {
+            array_value {
+              values { double_value: 1.5 }
+              values { double_value: -0.25 }
+            }
+          }
+        }
+        events {
+          time_unix_nano: 1700000000500000789
+          name: "cache.miss"
+          attributes {
+            key: "cache.key"
+            value { string_value: "user:42" }
+          }
+          attributes {
+            key: "cache.hit"
+            value { bool_value: false }
+          }
+          attributes {
+            key: "retry"
+            value { int_value: 2 }
+          }
+        }
+        links {
+          trace_state: "vendor=linked"
+          attributes {
+            key: "link.kind"
+            value { string_value: "follows" }
+          }
+          attributes {
+            key: "link.index"
+            value { int_value: 7 }
+          }
+          flags: 0x300
+        }
+        status { message: "upstream unavailable" code: STATUS_CODE_ERROR }
+      }
+    }
+  }
+)pb";
+
+std::string bytes_from_hex(std::string_view hex) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  }
+  return bytes;
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    unsigned chunk = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      chunk = chunk << 8 | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0U);
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      out.push_back(j <= n ? kAlphabet[chunk >> (18 - 6 * j) & 0x3F] : '=');
+    }
+  }
+  return out;
+}
+
+// A name in kKnownRequestText that our .proto does not have fails the parse: that is reported,
+// and the request comes back without ids rather than crashing the test.
+ExportTraceServiceRequest known_request() {
+  ExportTraceServiceRequest request;
+  const bool parsed =
+      google::protobuf::TextFormat::ParseFromString(std::string(kKnownRequestText), &request);
+  EXPECT_TRUE(parsed) << "kKnownRequestText names a field that our .proto does not declare";
+  if (!parsed) return request;
+  auto& span = *request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+  span.set_trace_id(bytes_from_hex(kTraceIdHex));
+  span.set_span_id(bytes_from_hex(kSpanIdHex));
+  span.set_parent_span_id(bytes_from_hex(kParentSpanIdHex));
+  span.mutable_links(0)->set_trace_id(bytes_from_hex(kLinkTraceIdHex));
+  span.mutable_links(0)->set_span_id(bytes_from_hex(kLinkSpanIdHex));
+  return request;
+}
+
+// Paths of every message, from message down, that holds fields our .proto does not declare.
+void collect_unknown_fields(const Message& message, const std::string& path,
+                            std::vector<std::string>& found) {
+  const auto* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) found.push_back(path);
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!field->is_repeated()) {
+      collect_unknown_fields(reflection->GetMessage(message, field), path + "." + field->name(),
+                             found);
+      continue;
+    }
+    for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+      collect_unknown_fields(reflection->GetRepeatedMessage(message, field, i),
+                             path + "." + field->name() + "[" + std::to_string(i) + "]", found);
+    }
+  }
+}
+
+std::vector<std::string> unknown_fields(const Message& message) {
+  std::vector<std::string> found;
+  collect_unknown_fields(message, "request", found);
+  return found;
+}
+
+void expect_known_request(const ExportTraceServiceRequest& decoded) {
+  EXPECT_EQ(unknown_fields(decoded), std::vector<std::string>{})
+      << "our .proto lacks (or numbers or types differently) a field the JS SDK sent";
+  google::protobuf::util::MessageDifferencer differencer;
+  std::string differences;
+  differencer.ReportDifferencesToString(&differences);
+  EXPECT_TRUE(differencer.Compare(known_request(), decoded)) << differences << "decoded:\n"
+                                                             << decoded.DebugString();
+}
+
+// --- Running export_span.js.
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when it did not exit normally (killed, timed out, never started)
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (argv[0] an absolute path) with the inherited environment and captures its output;
+// kills it when it outlives timeout.
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  ProcessResult result;
+  std::array<int, 2> out_pipe{};
+  std::array<int, 2> err_pipe{};
+  if (pipe(out_pipe.data()) != 0 || pipe(err_pipe.data()) != 0) {
+    result.err = "pipe() failed";
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+    posix_spawn_file_actions_addclose(&actions, fd);
+  }
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawn_error = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (spawn_error != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    result.err = "posix_spawn(" + argv[0] + ") failed: " + std::strerror(spawn_error);
+    return result;
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
+  std::array<std::string*, 2> sinks{&result.out, &result.err};
+  int open_count = 2;
+  bool timed_out = false;
+  while (open_count > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buffer[4096];
+      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;  // poll() ignores negative descriptors
+        --open_count;
+      }
+    }
+  }
+  for (const pollfd& fd : fds) {
+    if (fd.fd >= 0) close(fd.fd);
+  }
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    result.err += "\n[killed after " + std::to_string(timeout.count()) + " s]";
+  } else if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  return result;
+}
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+std::string find_node() {
+  std::string_view path = std::getenv("PATH") == nullptr ? "" : std::getenv("PATH");
+  while (!path.empty()) {
+    const std::size_t colon = path.find(':');
+    const fs::path candidate = fs::path(path.substr(0, colon)) / "node";
+    if (access(candidate.c_str(), X_OK) == 0) return fs::absolute(candidate).string();
+    path = colon == std::string_view::npos ? "" : path.substr(colon + 1);
+  }
+  return access("/usr/bin/node", X_OK) == 0 ? "/usr/bin/node" : "";
+}
+
+class JsPeerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    js_dir_ = env_or_empty("MMF_OTLP_JS_DIR");
+#ifdef MMF_OTLP_JS_DIR
+    if (js_dir_.empty()) js_dir_ = MMF_OTLP_JS_DIR;
+#endif
+    const bool required = env_or_empty("MMF_REQUIRE_JS_PEER") == "1";
+    ASSERT_FALSE(js_dir_.empty()) << "set MMF_OTLP_JS_DIR to tests/integration/otlp_js";
+    ASSERT_TRUE(fs::exists(fs::path(js_dir_) / "export_span.js")) << "not found in " << js_dir_;
+    if (!fs::exists(fs::path(js_dir_) / "node_modules")) {
+      const std::string why = "no node_modules in " + js_dir_ + ": run `npm ci` there";
+      if (required) FAIL() << why << " (MMF_REQUIRE_JS_PEER=1)";
+      GTEST_SKIP() << why;
+    }
+    node_ = find_node();
+    ASSERT_FALSE(node_.empty()) << "node is not on PATH nor at /usr/bin/node";
+  }
+
+  // Runs the script with encoding against server_, answering 200 with an empty
+  // ExportTraceServiceResponse in that encoding; returns the one request it sent.
+  testing_support::RecordedRequest export_known_span(const std::string& encoding,
+                                                     const std::string& content_type,
+                                                     const std::string& empty_response) {
+    server_.set_default_response(
+        {.status = 200, .headers = {{"Content-Type", content_type}}, .body = empty_response});
+    const ProcessResult run =
+        run_process({node_, js_dir_ + "/export_span.js", encoding, server_.url() + "/v1/traces"},
+                    std::chrono::seconds(60));
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, "");
+    EXPECT_EQ(run.err, "");
+    const std::vector<testing_support::RecordedRequest> requests = server_.requests();
+    EXPECT_EQ(requests.size(), 1U);
+    if (requests.empty()) return {};
+    EXPECT_EQ(requests[0].method, "POST");
+    EXPECT_EQ(requests[0].target, "/v1/traces");
+    EXPECT_EQ(requests[0].header("content-type"), content_type);
+    EXPECT_EQ(requests[0].header("content-encoding"), "");
+    return requests[0];
+  }
+
+  std::string js_dir_;
+  std::string node_;
+  TestHttpServer server_;
+};
+
+TEST_F(JsPeerTest, ProtobufExportDecodesToTheKnownSpanWithNoUnknownFields) {
+  // An empty ExportTraceServiceResponse serializes to no bytes at all.
+  const auto request = export_known_span("protobuf", "application/x-protobuf", "");
+  ExportTraceServiceRequest decoded;
+  ASSERT_TRUE(decoded.ParseFromString(request.body)) << "not a valid ExportTraceServiceRequest";
+  expect_known_request(decoded);
+}
+
+// OTLP/JSON differs from the canonical protobuf JSON mapping in that ids are hex, not base64.
+// The raw document is checked for that, then the ids are rewritten to base64 so that
+// libprotobuf's strict parser (unknown keys rejected) can read the rest with our descriptors.
+TEST_F(JsPeerTest, JsonExportDecodesToTheKnownSpanWithEveryKeyKnown) {
+  const auto request = export_known_span("json", "application/json", "{}");
+  nlohmann::json document =
+      nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(document.is_discarded()) << request.body;
+  ASSERT_EQ(document["resourceSpans"].size(), 1U) << request.body;
+  ASSERT_EQ(document["resourceSpans"][0]["scopeSpans"].size(), 1U) << request.body;
+  ASSERT_EQ(document["resourceSpans"][0]["scopeSpans"][0]["spans"].size(), 1U) << request.body;
+  nlohmann::json& span = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  ASSERT_EQ(span["links"].size(), 1U) << request.body;
+  nlohmann::json& link = span["links"][0];
+
+  const std::vector<std::pair<nlohmann::json*, std::string_view>> ids = {
+      {&span["traceId"], kTraceIdHex},
+      {&span["spanId"], kSpanIdHex},
+      {&span["parentSpanId"], kParentSpanIdHex},
+      {&link["traceId"], kLinkTraceIdHex},
+      {&link["spanId"], kLinkSpanIdHex}};
+  for (const auto& [id, hex] : ids) {
+    EXPECT_EQ(*id, std::string(hex));
+    *id = base64(bytes_from_hex(hex));
+  }
+  // 64-bit times are decimal strings, so that JSON readers with doubles do not round them.
+  EXPECT_EQ(span["startTimeUnixNano"], "1700000000000123456");
+  EXPECT_EQ(span["endTimeUnixNano"], "1700000001250000001");
+  EXPECT_EQ(span["events"][0]["timeUnixNano"], "1700000000500000789");
+
+  ExportTraceServiceRequest decoded;
+  const auto status = google::protobuf::util::JsonStringToMessage(document.dump(), &decoded);
+  ASSERT_TRUE(status.ok()) << status.ToString() << "\n" << request.body;
+  expect_known_request(decoded);
+}
+
+// The guard the protobuf leg relies on: a field our .proto does not declare, however deep, is
+// reported with its path instead of vanishing.
+TEST(JsPeerUnknownFieldsTest, ReportsAnUndeclaredFieldDeepInTheRequest) {
+  ExportTraceServiceRequest request = known_request();
+  ASSERT_EQ(request.resource_spans_size(), 1);
+  auto& span = *request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+  // Field 17, wire type varint (17 << 3 = 0x88 0x01), value 1: not in trace.proto's Span.
+  ASSERT_TRUE(span.ParseFromString(span.SerializeAsString() + "\x88\x01\x01"));
+  ExportTraceServiceRequest decoded;
+  ASSERT_TRUE(decoded.ParseFromString(request.SerializeAsString()));
+  EXPECT_EQ(unknown_fields(decoded),
+            std::vector<std::string>{"request.resource_spans[0].scope_spans[0].spans[0]"});
+  EXPECT_EQ(unknown_fields(known_request()), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace mmf
