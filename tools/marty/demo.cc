@@ -1,6 +1,8 @@
 // The demo: simulated services that pass requests to each other through header maps, exactly
-// as an HTTP or gRPC integration would, so that context and propagation can be watched hop by
-// hop without any infrastructure.
+// as an HTTP or gRPC integration would, so that context, propagation and tracing can be watched
+// hop by hop without any infrastructure. Each hop records a real span; the spans go to the
+// collector at OTEL_EXPORTER_OTLP_ENDPOINT when it is set, and to stdout (one JSON line each)
+// otherwise.
 #include "demo.h"
 
 #include <atomic>
@@ -10,11 +12,14 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "mmf/exporters.h"
 #include "mmf/observability.h"
 
 namespace marty {
@@ -79,17 +84,44 @@ const char* origin_name(mmf::CorrelationOrigin origin) {
   return "?";
 }
 
-// The span this service opens for an outgoing call: same trace, new span ID. (The Tracer will
-// do this with real spans; here the demo only needs the IDs.)
-mmf::Context with_new_span(const mmf::Context& context) {
-  mmf::SpanContext span = context.span_context();
-  if (!span.trace_id.is_valid()) {
-    span.trace_id = mmf::new_trace_id();
-    span.flags = mmf::TraceFlags(mmf::TraceFlags::kSampled | mmf::TraceFlags::kRandom);
+// Where the demo's spans go: OTLP when a collector is configured, the console otherwise (and
+// OTEL_TRACES_EXPORTER, when set, decides). Bad settings are reported and the demo stops.
+struct TracingSetup {
+  std::shared_ptr<mmf::SpanExporter> exporter;
+  std::string destination;
+};
+
+std::optional<TracingSetup> tracing_setup() {
+  const mmf::EnvLookup env = mmf::process_environment();
+  mmf::ConfigErrors errors;
+  TracingSetup setup;
+  const bool collector = mmf::read_string(env, "OTEL_EXPORTER_OTLP_ENDPOINT") ||
+                         mmf::read_string(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  if (mmf::read_string(env, "OTEL_TRACES_EXPORTER") || collector) {
+    setup.exporter = mmf::span_exporter_from_env(env, errors);
+    setup.destination = mmf::read_string(env, "OTEL_TRACES_EXPORTER").value_or("otlp");
+  } else {
+    setup.exporter = std::make_shared<mmf::ConsoleSpanExporter>();
+    setup.destination = "console";
   }
-  span.span_id = mmf::new_span_id();
-  span.is_remote = false;
-  return context.with_span_context(span);
+  for (const mmf::ConfigError& error : errors) {
+    std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
+  }
+  if (!errors.empty()) return std::nullopt;
+  return setup;
+}
+
+mmf::TracerOptions tracer_options(std::shared_ptr<mmf::SpanExporter> exporter,
+                                  std::shared_ptr<mmf::Sampler> sampler) {
+  mmf::ConfigErrors errors;  // the setup step already reported bad variables
+  const mmf::EnvLookup env = mmf::process_environment();
+  return {.sampler = std::move(sampler),
+          .exporter = std::move(exporter),
+          .resource = mmf::make_resource(
+              {.service_name = "marty-demo", .service_version = mmf::kVersion}, env, errors),
+          .batch = {.schedule_delay = std::chrono::milliseconds(200)},
+          .scope_name = "marty-demo",
+          .scope_version = mmf::kVersion};
 }
 
 void print_context(const char* service, const mmf::Context& context) {
@@ -129,7 +161,7 @@ void print_headers(const char* service, const char* what, const Headers& headers
 }
 
 // One walk-through of the scenario, narrated.
-void walk_through() {
+void walk_through(mmf::Tracer& tracer) {
   const mmf::Propagator gateway_propagation(
       mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
   const mmf::Propagator payment_propagation(
@@ -147,10 +179,15 @@ void walk_through() {
   mmf::CorrelationScope request(
       {.operation_name = "POST /payments", .business_context = {{"cart_id", "c-9"}}});
   print_context("gateway", mmf::Context::current());
+  mmf::Span server = tracer.start_span("POST /payments", {.kind = mmf::SpanKind::kServer});
+  server.set_attribute("http.request.method", "POST").set_attribute("http.route", "/payments");
+  auto in_server = server.activate();
 
   std::printf("\n== 2. The gateway calls the payment service ==\n");
   Headers outgoing;
-  gateway_propagation.inject(with_new_span(mmf::Context::current()), outgoing);
+  mmf::Span call = tracer.start_span("POST payment/charge", {.kind = mmf::SpanKind::kClient});
+  call.set_attribute("server.address", "payment");
+  gateway_propagation.inject(call.context_with_span(), outgoing);
   print_headers("gateway", "outgoing headers:", outgoing);
 
   std::printf("\n== 3. The payment service reads them: same trace, same correlation ID ==\n");
@@ -160,10 +197,15 @@ void walk_through() {
     mmf::ContextScope payment(payment_propagation.extract(outgoing));
     mmf::CorrelationScope charge({.operation_name = "charge_card"});
     print_context("payment", mmf::Context::current());
+    mmf::Span charge_span = tracer.start_span("charge_card", {.kind = mmf::SpanKind::kServer});
+    charge_span.set_attribute("payment.amount", 12.5).set_attribute("payment.currency", "EUR");
+    auto in_charge = charge_span.activate();
 
     std::printf("\n== 4. It hands a fraud check to a worker thread with mmf::bind ==\n");
     std::promise<void> done;
     worker.post(mmf::bind([&] {
+      mmf::Span fraud = tracer.start_span("fraud_check");
+      fraud.add_event("score computed", {{"fraud.score", 0.02}});
       worker_saw = mmf::get_correlation_id();
       std::printf("[worker] fraud check runs on another thread: correlation_id=%s user_id=%s\n",
                   mmf::get_correlation_id().c_str(), mmf::get_user_id().c_str());
@@ -171,6 +213,9 @@ void walk_through() {
     }));
     done.get_future().wait();
   }
+  call.end();
+  std::printf("\n[gateway] this request's trace_id=%s correlation_id=%s\n",
+              server.context().trace_id.to_hex().c_str(), mmf::get_correlation_id().c_str());
 
   std::printf("\n== 5. A legacy Python MMF service calls in with X-MMF-* headers ==\n");
   const Headers from_python = {{"X-MMF-Correlation-ID", "mmf-corr-4242"},
@@ -215,24 +260,32 @@ struct TrafficStats {
 };
 
 // One simulated request through gateway -> payment -> worker, checked at every hop.
-void simulated_request(const mmf::Propagator& propagation, Worker& worker, TrafficStats& stats,
-                       std::uint64_t n) {
+void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, Worker& worker,
+                       TrafficStats& stats, std::uint64_t n) {
   Headers incoming;
   if (n % 3 != 0) incoming["X-Correlation-ID"] = "load-" + std::to_string(n);
   if (n % 2 == 0) {
     mmf::SpanContext upstream{.trace_id = mmf::new_trace_id(),
                               .span_id = mmf::new_span_id(),
-                              .flags = mmf::TraceFlags(mmf::TraceFlags::kSampled)};
+                              // Upstream samples 1 request in 1000 too.
+                              .flags = mmf::TraceFlags(n % 2000 == 0 ? mmf::TraceFlags::kSampled
+                                                                     : 0)};
     incoming["traceparent"] = mmf::format_traceparent(upstream);
   }
   mmf::ContextScope gateway(propagation.extract(incoming));
   mmf::CorrelationScope request(
       {.operation_name = "POST /payments", .user_id = "u" + std::to_string(n % 50)});
   const std::string expected = mmf::get_correlation_id();
+  mmf::Span server = tracer.start_span("POST /payments", {.kind = mmf::SpanKind::kServer});
+  auto in_server = server.activate();
 
   Headers outgoing;
-  propagation.inject(with_new_span(mmf::Context::current()), outgoing);
+  {
+    mmf::Span call = tracer.start_span("POST payment/charge", {.kind = mmf::SpanKind::kClient});
+    propagation.inject(call.context_with_span(), outgoing);
+  }
   mmf::ContextScope payment(propagation.extract(outgoing));
+  mmf::Span charge = tracer.start_span("charge_card", {.kind = mmf::SpanKind::kServer});
   stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
   if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
 
@@ -243,9 +296,22 @@ void simulated_request(const mmf::Propagator& propagation, Worker& worker, Traff
   stats.requests.fetch_add(1, std::memory_order_relaxed);
 }
 
-int serve_traffic(std::chrono::milliseconds duration) {
-  std::fprintf(stderr, "marty demo: serving simulated traffic for %.1f s on 2 request threads\n",
-               static_cast<double>(duration.count()) / 1000.0);
+int serve_traffic(const TracingSetup& setup, std::chrono::milliseconds duration) {
+  // Sampled like a production service (1 trace in 1000, unless OTEL_TRACES_SAMPLER says
+  // otherwise), so that the console is not flooded; every span is still counted.
+  mmf::ConfigErrors errors;
+  std::shared_ptr<mmf::Sampler> sampler = mmf::sampler_from_env(mmf::process_environment(), errors);
+  if (!errors.empty()) {
+    for (const auto& error : errors) std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
+    return 2;
+  }
+  if (!sampler) sampler = mmf::parent_based_sampler(mmf::trace_id_ratio_sampler(0.001));
+  mmf::Tracer tracer(tracer_options(setup.exporter, sampler));
+  std::fprintf(stderr,
+               "marty demo: serving simulated traffic for %.1f s on 2 request threads, sampler "
+               "%s, spans to %s\n",
+               static_cast<double>(duration.count()) / 1000.0, sampler->description().c_str(),
+               setup.destination.c_str());
   const mmf::Propagator propagation;
   TrafficStats stats;
   const auto start = std::chrono::steady_clock::now();
@@ -256,7 +322,7 @@ int serve_traffic(std::chrono::milliseconds duration) {
       threads.emplace_back([&, t] {
         for (std::uint64_t n = static_cast<std::uint64_t>(t);
              std::chrono::steady_clock::now() - start < duration; n += 2) {
-          simulated_request(propagation, worker, stats, n);
+          simulated_request(tracer, propagation, worker, stats, n);
         }
       });
     }
@@ -270,17 +336,45 @@ int serve_traffic(std::chrono::milliseconds duration) {
                static_cast<double>(stats.requests.load()) / seconds,
                static_cast<unsigned long long>(stats.hops_checked.load()),
                static_cast<unsigned long long>(stats.mismatches.load()));
+  tracer.shutdown(std::chrono::seconds(5));
+  const mmf::TracerStats spans = tracer.stats();
+  std::fprintf(stderr,
+               "marty demo: spans started %llu (sampled), not sampled %llu, exported %llu, "
+               "dropped %llu (queue full) + %llu (export failed)\n",
+               static_cast<unsigned long long>(spans.spans_started),
+               static_cast<unsigned long long>(spans.spans_not_sampled),
+               static_cast<unsigned long long>(spans.spans_exported),
+               static_cast<unsigned long long>(spans.dropped_queue_full),
+               static_cast<unsigned long long>(spans.dropped_export_failed));
   return stats.mismatches.load() == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
-  std::fprintf(stderr, "marty demo (%s %s): request context and propagation at work\n",
+  std::fprintf(stderr, "marty demo (%s %s): request context, propagation and tracing at work\n",
                mmf::kLibraryName, mmf::kVersion);
-  walk_through();
-  std::fflush(stdout);
-  if (options.duration) return serve_traffic(*options.duration);
+  const std::optional<TracingSetup> setup = tracing_setup();
+  if (!setup) return 2;
+  {
+    mmf::Tracer tracer(tracer_options(setup->exporter, nullptr));
+    walk_through(tracer);
+    std::fflush(stdout);
+    std::printf("\n== 7. The spans of these requests, exported to %s ==\n",
+                setup->destination.c_str());
+    std::fflush(stdout);
+    if (!tracer.force_flush(std::chrono::seconds(10))) {
+      std::fprintf(stderr, "marty demo: the spans could not all be exported within 10 s\n");
+    }
+    const mmf::TracerStats stats = tracer.stats();
+    std::fflush(stdout);
+    std::fprintf(stderr, "marty demo: %llu spans recorded, %llu exported, %llu lost\n",
+                 static_cast<unsigned long long>(stats.spans_started),
+                 static_cast<unsigned long long>(stats.spans_exported),
+                 static_cast<unsigned long long>(stats.dropped_export_failed +
+                                                 stats.dropped_queue_full));
+  }
+  if (options.duration) return serve_traffic(*setup, *options.duration);
   return 0;
 }
 
