@@ -1,6 +1,7 @@
 // A service that links mmf-observability, as a user would: proves that the installed package (or
 // the source tree, through add_subdirectory) gives a working mmf::observability. Exits non-zero
 // when something is off.
+#include <mmf/exporters.h>
 #include <mmf/observability.h>
 
 #include <cstdio>
@@ -16,6 +17,18 @@ int main() {
   for (const auto& [name, value] : headers) {
     if (name != "traceparent") std::printf("%s: %s\n", name.c_str(), value.c_str());
   }
+  if (headers["X-Correlation-ID"] != "req_12345") return 2;
+
+  // Tracing and the exporters, so that the link proves the library's own dependencies (libcurl,
+  // zlib) come with it: a span exported to a console exporter writing to stdout.
+  mmf::ConfigErrors errors;
+  auto exporter = mmf::span_exporter_from_env(
+      mmf::environment_from({{"OTEL_TRACES_EXPORTER", "console"}}), errors);
+  mmf::Tracer tracer({.exporter = exporter});
+  { mmf::Span span = tracer.start_span("consumer_span"); }
+  if (!tracer.force_flush(std::chrono::seconds(10)) || tracer.stats().spans_exported != 1) return 3;
+  // An OTLP exporter is made (and so linked), not used.
+  mmf::OtlpSpanExporter otlp(mmf::OtlpExporterOptions{});
   std::printf("mmf-observability %s: ok\n", mmf::kVersion);
-  return headers["X-Correlation-ID"] == "req_12345" ? 0 : 2;
+  return errors.empty() ? 0 : 4;
 }
