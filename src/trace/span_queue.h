@@ -64,7 +64,12 @@ class SpanQueue {
   // release().
   const unsigned char* peek(std::size_t& size) noexcept {
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail == head_.load(std::memory_order_acquire)) return nullptr;
+    // The producer's position is read again only when what was seen is used up: reading it for
+    // every message would pull its cache line away from the producer, who writes it each time.
+    if (tail == cached_head_) {
+      cached_head_ = head_.load(std::memory_order_acquire);
+      if (tail == cached_head_) return nullptr;
+    }
     const unsigned char* base = bytes();
     std::uint32_t message_size;
     std::memcpy(&message_size, base + tail % size_, sizeof message_size);
@@ -81,6 +86,14 @@ class SpanQueue {
     spans_popped_.store(spans_popped_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_release);
     tail_.store(peeked_next_, std::memory_order_release);
+  }
+
+  // Producer only: whether at least n spans are waiting. Cheaper than size() on the producer's
+  // path: the consumer's count is read only when the producer's own estimate reaches n.
+  bool holds_at_least(std::size_t n) noexcept {
+    if (spans_pushed_ - cached_spans_popped_ < n) return false;
+    cached_spans_popped_ = spans_popped_.load(std::memory_order_acquire);
+    return spans_pushed_ - cached_spans_popped_ >= n;
   }
 
   // Any thread; approximate while others push or pop.
@@ -125,6 +138,7 @@ class SpanQueue {
   alignas(64) std::atomic<std::uint64_t> tail_{0};
   std::atomic<std::uint64_t> spans_popped_{0};
   std::uint64_t peeked_next_ = 0;
+  std::uint64_t cached_head_ = 0;
 };
 
 }  // namespace mmf::detail

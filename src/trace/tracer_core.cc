@@ -304,7 +304,7 @@ void TracerCore::enqueue(ThreadSlot& slot, SpanRecord* record) noexcept {
   slot.queue.commit();
   SpanRecord::destroy(record);
   // A queue that holds a batch wakes the exporter early (once: the flag stays set until then).
-  if (slot.queue.size() >= options_.batch.max_export_batch_size &&
+  if (slot.queue.holds_at_least(options_.batch.max_export_batch_size) &&
       !wake_.load(std::memory_order_relaxed) && !wake_.exchange(true)) {
     wake_cv_.notify_one();
   }
@@ -312,17 +312,23 @@ void TracerCore::enqueue(ThreadSlot& slot, SpanRecord* record) noexcept {
 
 void TracerCore::run() noexcept {
   std::unique_lock<std::mutex> lock(mutex_);
+  bool busy = false;  // the last round took at least a full batch: more is likely waiting
   while (true) {
-    wake_cv_.wait_for(lock, options_.batch.schedule_delay, [this] {
-      return wake_.load() || stopping_.load() || flush_requested_ != flush_done_;
-    });
+    // Under sustained load the thread goes round again at once instead of sleeping until a
+    // queue wakes it: a wake-up takes tens of microseconds, in which a fast request thread can
+    // fill its queue and start dropping.
+    if (!busy) {
+      wake_cv_.wait_for(lock, options_.batch.schedule_delay, [this] {
+        return wake_.load() || stopping_.load() || flush_requested_ != flush_done_;
+      });
+    }
     wake_.store(false);
     const std::uint64_t flush_target = flush_requested_;
     const bool stop = stopping_.load();
     auto deadline = std::chrono::steady_clock::now() + options_.batch.export_timeout;
     if (stop) deadline = std::min(deadline, shutdown_deadline_);
     lock.unlock();
-    drain(deadline);
+    busy = drain(deadline) >= options_.batch.max_export_batch_size && !stop;
     lock.lock();
     flush_done_ = flush_target;
     done_cv_.notify_all();
@@ -332,14 +338,15 @@ void TracerCore::run() noexcept {
   done_cv_.notify_all();
 }
 
-void TracerCore::drain(std::chrono::steady_clock::time_point deadline) noexcept {
+std::size_t TracerCore::drain(std::chrono::steady_clock::time_point deadline) noexcept {
   std::vector<std::shared_ptr<ThreadSlot>> slots;
   try {
     std::lock_guard<std::mutex> lock(slots_mutex_);
     slots = slots_;
   } catch (...) {
-    return;  // out of memory: try again on the next round
+    return 0;  // out of memory: try again on the next round
   }
+  std::size_t taken = 0;
   const std::size_t batch_size = options_.batch.max_export_batch_size;
   for (const auto& slot : slots) {
     // What is there now; spans that end meanwhile wait for the next round.
@@ -356,10 +363,12 @@ void TracerCore::drain(std::chrono::steady_clock::time_point deadline) noexcept 
         dropped_export_failed_.fetch_add(1, std::memory_order_relaxed);
       }
       slot->queue.release();
+      ++taken;
       if (batch_.size() == batch_size) export_batch(deadline);
     }
   }
   if (!batch_.empty()) export_batch(deadline);
+  return taken;
 }
 
 void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) noexcept {

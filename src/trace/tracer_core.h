@@ -83,7 +83,8 @@ class TracerCore {
   std::shared_ptr<ThreadSlot> acquire_slot();
   void run() noexcept;
   // Exports what every queue holds now, in batches (exporter thread).
-  void drain(std::chrono::steady_clock::time_point deadline) noexcept;
+  // Returns how many spans it took.
+  std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept;
   // Exports batch_ and frees its records (exporter thread).
   void export_batch(std::chrono::steady_clock::time_point deadline) noexcept;
   // Puts a sampled record in the slot's queue, or drops and counts it.
