@@ -1,5 +1,6 @@
 #include "export/otlp_common.h"
 
+#include <type_traits>
 #include <variant>
 
 namespace mmf::detail {
@@ -41,8 +42,8 @@ void write_array_value(JsonWriter& w, const Range& values, WriteElement write_el
   w.end_object();
 }
 
-// One AnyValue from a value of each attribute type: Visitor is called with a std::string_view,
-// bool, std::int64_t, double or a range of one of those, and writes the matching member.
+// The AnyValue member for each scalar type. Array elements (std::string included, which
+// converts to std::string_view) come through the same overloads.
 struct ProtoScalars {
   ProtoWriter& w;
   void operator()(std::string_view text) const { w.oneof_string(f::kAnyValueString, text); }
@@ -71,16 +72,8 @@ struct JsonScalars {
   }
 };
 
-template <class T>
-struct ArrayElement {
-  using type = T;
-};
-template <>
-struct ArrayElement<std::string> {
-  using type = std::string_view;
-};
-
-// Calls scalar(x) for a scalar value, or array(range, element_type_tag) for an array.
+// Calls scalar(x) for a scalar value, or array(range) for an array, so that borrowed and owned
+// values share the encoders below.
 template <class Scalar, class Array>
 void visit_value(const AttributeValue& value, Scalar&& scalar, Array&& array) {
   switch (value.type()) {
@@ -93,13 +86,13 @@ void visit_value(const AttributeValue& value, Scalar&& scalar, Array&& array) {
     case AttributeType::kDouble:
       return scalar(value.as_double());
     case AttributeType::kStringArray:
-      return array(value.as_strings(), ArrayElement<std::string_view>{});
+      return array(value.as_strings());
     case AttributeType::kBoolArray:
-      return array(value.as_bools(), ArrayElement<bool>{});
+      return array(value.as_bools());
     case AttributeType::kIntArray:
-      return array(value.as_ints(), ArrayElement<std::int64_t>{});
+      return array(value.as_ints());
     case AttributeType::kDoubleArray:
-      return array(value.as_doubles(), ArrayElement<double>{});
+      return array(value.as_doubles());
   }
 }
 
@@ -114,7 +107,7 @@ void visit_value(const OwnedAttributeValue& value, Scalar&& scalar, Array&& arra
                              std::is_same_v<V, double>) {
           scalar(v);
         } else {
-          array(v, ArrayElement<typename ArrayElement<typename V::value_type>::type>{});
+          array(v);
         }
       },
       value);
@@ -125,11 +118,8 @@ void write_any_value_proto(ProtoWriter& w, std::uint32_t field, const Value& val
   // An attribute with a short text or a number fits in 127 bytes: no move.
   const ProtoWriter::Message any = w.begin_message(field);
   const ProtoScalars scalar{w};
-  visit_value(value, scalar, [&](const auto& values, auto tag) {
-    using Element = typename decltype(tag)::type;
-    write_array_value(w, f::kAnyValueArray, values,
-                      [&](const auto& element) { scalar(static_cast<Element>(element)); });
-  });
+  visit_value(value, scalar,
+              [&](const auto& values) { write_array_value(w, f::kAnyValueArray, values, scalar); });
   w.end_message(any);
 }
 
@@ -143,11 +133,7 @@ void write_any_value_json(JsonWriter& w, const Value& value) {
         scalar(x);
         w.end_object();
       },
-      [&](const auto& values, auto tag) {
-        using Element = typename decltype(tag)::type;
-        write_array_value(w, values,
-                          [&](const auto& element) { scalar(static_cast<Element>(element)); });
-      });
+      [&](const auto& values) { write_array_value(w, values, scalar); });
 }
 
 }  // namespace

@@ -531,7 +531,8 @@ void validate(const OtlpHttpOptions& options, std::string_view source, ConfigErr
   }
   for (const auto& [name, value] : options.headers) {
     if (!detail::is_curl_header_name(name)) {
-      errors.push_back({prefix + ".headers", "'" + body_snippet(name) + "' is not a header name"});
+      errors.push_back(
+          {prefix + ".headers", std::string("'") + body_snippet(name) + "' is not a header name"});
     } else if (!detail::is_curl_header_value(value)) {
       // The value may be a secret: name the header only.
       errors.push_back({prefix + ".headers", "the value of " + name + " holds CR, LF or NUL"});

@@ -26,14 +26,14 @@ std::optional<OtlpProtocol> parse_otlp_protocol(std::string_view name) noexcept 
 OtlpSpanExporter::OtlpSpanExporter(OtlpExporterOptions options)
     : protocol_(options.protocol),
       transport_(options.transport ? std::move(options.transport)
-                                   : std::make_shared<OtlpHttpTransport>(std::move(options.http))) {}
+                                   : std::make_shared<OtlpHttpTransport>(std::move(options.http))) {
+}
 
 OtlpSpanExporter::~OtlpSpanExporter() = default;
 
-ExportResult OtlpSpanExporter::export_spans(std::span<const SpanView> spans,
-                                            const Resource& resource,
-                                            const InstrumentationScope& scope,
-                                            std::chrono::steady_clock::time_point deadline) noexcept {
+ExportResult OtlpSpanExporter::export_spans(
+    std::span<const SpanView> spans, const Resource& resource, const InstrumentationScope& scope,
+    std::chrono::steady_clock::time_point deadline) noexcept {
   if (spans.empty()) return ExportResult::kSuccess;
   try {
     if (protocol_ == OtlpProtocol::kHttpJson) {
@@ -73,11 +73,11 @@ ExportResult OtlpSpanExporter::export_spans(std::span<const SpanView> spans,
       spans_rejected_.fetch_add(static_cast<std::uint64_t>(partial->rejected),
                                 std::memory_order_relaxed);
     }
-    detail::report(kComponent, "the collector rejected " + std::to_string(partial->rejected) +
-                                   " of " + std::to_string(spans.size()) + " spans" +
-                                   (partial->error_message.empty()
-                                        ? std::string()
-                                        : ": " + partial->error_message));
+    detail::report(
+        kComponent,
+        "the collector rejected " + std::to_string(partial->rejected) + " of " +
+            std::to_string(spans.size()) + " spans" +
+            (partial->error_message.empty() ? std::string() : ": " + partial->error_message));
   }
   return ExportResult::kSuccess;
 }
@@ -104,10 +104,10 @@ OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, ConfigE
     if (const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(*value)) {
       options.protocol = *protocol;
     } else {
-      errors.push_back(
-          {"environment variable " + std::string(name),
-           "'" + value->substr(0, 64) + "' is not a supported protocol (http/protobuf or " +
-               "http/json" + (*value == "grpc" ? "; grpc needs the gRPC transport" : "") + ")"});
+      errors.push_back({"environment variable " + std::string(name),
+                        std::string("'") + value->substr(0, 64) +
+                            "' is not a supported protocol (http/protobuf or " + "http/json" +
+                            (*value == "grpc" ? "; grpc needs the gRPC transport" : "") + ")"});
     }
   }
   return options;

@@ -23,16 +23,16 @@
 //   - two passes (compute every size, then write; libprotobuf's way): here that would walk each
 //     span's attributes, events and links twice through the views' callbacks;
 //   - a fixed 4- or 5-byte length slot holding a padded, non-minimal varint (Perfetto's way):
-//     parsers accept it, but the output grows by up to 4 bytes per message (about 10% for
-//     attribute-heavy spans, where most messages are a short KeyValue), is no longer
-//     byte-identical to libprotobuf's, and protobuf's maintainers call overlong varints data
-//     that no encoder should produce;
+//     parsers accept it, but the output grows by up to 4 bytes per message (most messages are
+//     a short KeyValue or AnyValue), is no longer byte-identical to libprotobuf's, and
+//     protobuf's maintainers call overlong varints data that no encoder should produce;
 //   - what this writer does: begin_message() reserves the slot size the caller expects to need
 //     (1 byte for an attribute, 2 for a span, 3 for a whole batch) and end_message() moves the
 //     body when the length needs another size. The output is the minimal, canonical encoding,
 //     byte for byte what libprotobuf writes. With good hints a move is rare, and when one
 //     happens it copies bytes just written (still in cache), once per message.
-//   bench/otlp_encode_bench.cc measures the result against libprotobuf.
+//   Measured with bench/otlp_encode_bench.cc (512 spans of 8 attributes): padded 4-byte slots
+//   were no faster, and made the output 14% larger (446 against 390 bytes a span).
 //
 // Errors: writing may grow out and so throw std::bad_alloc. Lengths are not checked against
 // protobuf's 2 GiB message limit; the callers' batches are far smaller.

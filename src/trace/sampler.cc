@@ -207,7 +207,7 @@ std::shared_ptr<Sampler> sampler_from_config(std::string_view name,
         (rate_based && *parsed < 0.0)) {
       errors.push_back({argument_source.empty() ? std::string(source) + " argument"
                                                 : std::string(argument_source),
-                        "'" + std::string(argument->substr(0, 64)) + "' is not " +
+                        std::string("'") + std::string(argument->substr(0, 64)) + "' is not " +
                             (ratio_based ? "a ratio in [0, 1]" : "a rate of traces per second")});
       return nullptr;
     }

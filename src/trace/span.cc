@@ -107,7 +107,9 @@ Span& Span::set_status(StatusCode code, std::string_view description) noexcept {
 
 Span& Span::update_name(std::string_view name) noexcept {
   if (record_ != nullptr) {
-    record_->append(detail::EntryKind::kName, AttributeType::kString, name, {});
+    if (record_->append(detail::EntryKind::kName, AttributeType::kString, name, {})) {
+      record_->renamed = true;
+    }
   }
   return *this;
 }

@@ -384,6 +384,25 @@ bool EntryReader::read(std::size_t size, std::string_view& out, std::string& scr
 }
 
 bool EntryReader::next(Entry& entry) {
+  if (block_ == nullptr) {
+    // A serialized copy (what exporters read): every entry lies in one piece, so the views
+    // point straight into it.
+    if (used_ - offset_ < sizeof(EntryHeader)) return false;
+    const unsigned char* at = data_ + offset_;
+    EntryHeader header;
+    std::memcpy(&header, at, sizeof header);
+    const std::size_t size = sizeof header + header.key_size + header.value_size;
+    if (used_ - offset_ < size) return false;
+    const auto* text = reinterpret_cast<const char*>(at + sizeof header);
+    entry.key = std::string_view(text, header.key_size);
+    entry.value = std::string_view(text + header.key_size, header.value_size);
+    entry.kind = header.kind;
+    entry.type = header.type;
+    entry.kind_byte = const_cast<unsigned char*>(at);
+    offset_ += size;
+    contiguous_ = true;
+    return true;
+  }
   if (offset_ == used_ && !next_segment()) return false;
   auto* kind_byte = const_cast<unsigned char*>(data_ + offset_);
   std::string_view header_bytes;

@@ -82,11 +82,13 @@ struct SpanRecord {
   TraceFlags flags;
   SpanKind kind = SpanKind::kInternal;
   StatusCode status = StatusCode::kUnset;
-  bool parent_is_remote = false;
-  bool has_status_message = false;
-  bool has_trace_state = false;
-  bool retained = false;    // recorded only for error/slow retention (head sampling dropped it)
-  bool local_root = false;  // no parent in this process
+  // One byte of flags: the record must leave room in its first block for the first entries.
+  bool parent_is_remote : 1 = false;
+  bool has_status_message : 1 = false;
+  bool has_trace_state : 1 = false;
+  bool retained : 1 = false;    // recorded only for error/slow retention (head sampling dropped it)
+  bool local_root : 1 = false;  // no parent in this process
+  bool renamed : 1 = false;     // update_name() added a later name: the first is not the last
 
   // A new record in a block of this thread's pool; nullptr when the pool is exhausted.
   static SpanRecord* create(TracerCore* core) noexcept;

@@ -12,18 +12,28 @@ using detail::Entry;
 using detail::EntryKind;
 using detail::EntryReader;
 
-// The value of the last entry of a kind (names and status messages may be set again).
-std::string_view last_of(const detail::SpanRecord& record, EntryKind kind, std::string& copy) {
+// The value of the last entry of a kind (names and status messages may be set again). In a
+// serialized copy (what exporters see) it is a view into the record; otherwise the text may
+// span blocks and is copied.
+// first_is_last: the kind appears once at most, so the scan can stop at the first one.
+std::string_view last_of(const detail::SpanRecord& record, EntryKind kind, std::string& copy,
+                         bool first_is_last = false) {
   EntryReader reader(record);
   Entry entry;
-  bool found = false;
+  std::string_view found;
+  bool any = false;
   while (reader.next(entry)) {
     if (entry.kind == kind) {
-      copy.assign(entry.key);
-      found = true;
+      found = entry.key;
+      any = true;
+      if (record.contiguous_size == 0) {
+        copy.assign(entry.key);
+        found = copy;
+      }
+      if (first_is_last) break;
     }
   }
-  return found ? std::string_view(copy) : std::string_view();
+  return any ? found : std::string_view();
 }
 
 // Views of text kept by a SpanView: a name or message that continues in another block must be
@@ -51,7 +61,7 @@ std::uint32_t SpanView::dropped_links_count() const noexcept { return record_->d
 
 std::string_view SpanView::name() const noexcept {
   try {
-    return last_of(*record_, EntryKind::kName, tls_name);
+    return last_of(*record_, EntryKind::kName, tls_name, !record_->renamed);
   } catch (...) {
     return {};
   }
@@ -86,6 +96,7 @@ void SpanView::for_each_attribute(AttributeVisitor fn) const {
 
 void SpanView::for_each_event(detail::FunctionRef<void(const SpanEventView&)> on_event,
                               AttributeVisitor on_attribute) const {
+  if (record_->event_count == 0) return;
   EntryReader reader(*record_);
   Entry entry;
   detail::ValueScratch scratch;
@@ -103,6 +114,7 @@ void SpanView::for_each_event(detail::FunctionRef<void(const SpanEventView&)> on
 
 void SpanView::for_each_link(detail::FunctionRef<void(const SpanLinkView&)> on_link,
                              AttributeVisitor on_attribute) const {
+  if (record_->link_count == 0) return;
   EntryReader reader(*record_);
   Entry entry;
   detail::ValueScratch scratch;
