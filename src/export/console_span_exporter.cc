@@ -10,21 +10,6 @@
 namespace mmf {
 namespace {
 
-std::string_view kind_name(SpanKind kind) noexcept {
-  switch (kind) {
-    case SpanKind::kServer:
-      return "server";
-    case SpanKind::kClient:
-      return "client";
-    case SpanKind::kProducer:
-      return "producer";
-    case SpanKind::kConsumer:
-      return "consumer";
-    default:
-      return "internal";
-  }
-}
-
 std::string_view status_name(StatusCode code) noexcept {
   switch (code) {
     case StatusCode::kOk:
@@ -100,7 +85,7 @@ void append_span(std::string& out, const SpanView& span, const Resource& resourc
   w.key("name");
   w.string(span.name());
   w.key("kind");
-  w.string(kind_name(span.kind()));
+  w.string(to_string(span.kind()));
   w.key("trace_id");
   w.hex_string(span.trace_id().bytes());
   w.key("span_id");
