@@ -1,0 +1,468 @@
+#include "metrics/registry.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+
+#include "trace/clock.h"
+
+namespace mmf::detail {
+namespace {
+
+constexpr std::size_t kInitialSlots = 16;
+
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text.substr(0, 128)) + (text.size() > 128 ? "...'" : "'");
+}
+
+bool is_identity_label(std::string_view name) noexcept {
+  return name == "user_id" || name == "session_id" || name == "user" || name == "session" ||
+         name == "userid" || name == "sessionid";
+}
+
+const char* kind_name(MetricKind kind) noexcept {
+  switch (kind) {
+    case MetricKind::kCounter:
+      return "counter";
+    case MetricKind::kUpDownCounter:
+      return "up-down counter";
+    case MetricKind::kGauge:
+      return "gauge";
+    case MetricKind::kHistogram:
+      return "histogram";
+  }
+  return "instrument";
+}
+
+// Reads an exemplar slot written under a sequence number; nullopt when none was written or a
+// write kept racing with the read.
+std::optional<Exemplar> read_exemplar(const ExemplarSlot& slot) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::uint64_t before = slot.sequence.load(std::memory_order_acquire);
+    if (before == 0) return std::nullopt;
+    if ((before & 1) != 0) continue;
+    Exemplar exemplar;
+    exemplar.value = slot.value.load(std::memory_order_relaxed);
+    exemplar.time_unix_nano = slot.time_unix_nano.load(std::memory_order_relaxed);
+    const std::uint64_t words[2] = {slot.trace_high.load(std::memory_order_relaxed),
+                                    slot.trace_low.load(std::memory_order_relaxed)};
+    const std::uint64_t span = slot.span.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (slot.sequence.load(std::memory_order_relaxed) != before) continue;
+    std::array<std::uint8_t, 16> trace_bytes;
+    std::memcpy(trace_bytes.data(), words, 16);
+    std::array<std::uint8_t, 8> span_bytes;
+    std::memcpy(span_bytes.data(), &span, 8);
+    exemplar.trace_id = TraceId(trace_bytes);
+    exemplar.span_id = SpanId(span_bytes);
+    return exemplar;
+  }
+  return std::nullopt;
+}
+
+// The newer of two exemplars (by time).
+void keep_latest(std::optional<Exemplar>& kept, const std::optional<Exemplar>& candidate) {
+  if (candidate && (!kept || candidate->time_unix_nano > kept->time_unix_nano)) kept = candidate;
+}
+
+// Dense thread indices for the per-thread cells; an ending thread gives its index back.
+std::mutex g_index_mutex;
+std::vector<std::size_t> g_free_indices;
+std::size_t g_next_index = 0;
+
+struct IndexReleaser {
+  ~IndexReleaser() {
+    const std::size_t index = tls_metric_index;
+    if (index >= kMaxRecordingThreads) return;
+    std::lock_guard<std::mutex> lock(g_index_mutex);
+    g_free_indices.push_back(index);
+    tls_metric_index = kMaxRecordingThreads;  // a recording later in this thread's exit shares
+  }
+};
+thread_local IndexReleaser tls_index_releaser;
+
+}  // namespace
+
+std::size_t acquire_metric_thread_index() noexcept {
+  std::size_t index = kMaxRecordingThreads;
+  try {
+    std::lock_guard<std::mutex> lock(g_index_mutex);
+    if (!g_free_indices.empty()) {
+      index = g_free_indices.back();
+      g_free_indices.pop_back();
+    } else if (g_next_index < kMaxRecordingThreads) {
+      index = g_next_index++;
+    }
+  } catch (...) {
+    index = kMaxRecordingThreads;
+  }
+  tls_metric_index = index;
+  (void)&tls_index_releaser;  // constructs the releaser, so the index is given back at exit
+  return index;
+}
+
+void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span) noexcept {
+  const std::uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
+  slot.sequence.store(sequence + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  std::uint64_t words[2];
+  std::memcpy(words, span.trace_id.bytes().data(), 16);
+  std::uint64_t span_word;
+  std::memcpy(&span_word, span.span_id.bytes().data(), 8);
+  slot.value.store(value, std::memory_order_relaxed);
+  slot.time_unix_nano.store(now_unix_nanos(), std::memory_order_relaxed);
+  slot.trace_high.store(words[0], std::memory_order_relaxed);
+  slot.trace_low.store(words[1], std::memory_order_relaxed);
+  slot.span.store(span_word, std::memory_order_relaxed);
+  slot.sequence.store(sequence + 2, std::memory_order_release);
+}
+
+ScalarCell* make_scalar_cell(ScalarSeries& series, std::size_t index) noexcept {
+  auto* cell = new (std::nothrow) ScalarCell();
+  if (cell == nullptr) return nullptr;
+  ScalarCell* expected = nullptr;
+  // The shared cell (index kMaxRecordingThreads) may be raced for by several threads.
+  if (!series.cells_[index].compare_exchange_strong(expected, cell, std::memory_order_acq_rel)) {
+    delete cell;
+    return expected;
+  }
+  return cell;
+}
+
+HistogramCell* make_histogram_cell(HistogramSeries& series, std::size_t index) noexcept {
+  HistogramCell* cell = nullptr;
+  try {
+    cell = new HistogramCell(series.bucket_count());
+  } catch (...) {
+    return nullptr;
+  }
+  HistogramCell* expected = nullptr;
+  if (!series.cells_[index].compare_exchange_strong(expected, cell, std::memory_order_acq_rel)) {
+    delete cell;
+    return expected;
+  }
+  return cell;
+}
+
+bool is_valid_metric_name(std::string_view name) noexcept {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+bool is_valid_label_name(std::string_view name) noexcept {
+  if (name.empty() || name.starts_with("__")) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+Instrument::Instrument(MetricKind kind, std::string name, std::string help, std::string unit,
+                       std::vector<std::string> label_names, std::vector<double> bounds,
+                       std::size_t cardinality_limit, RegistryState& registry)
+    : kind_(kind),
+      name_(std::move(name)),
+      help_(std::move(help)),
+      unit_(std::move(unit)),
+      label_names_(std::move(label_names)),
+      bounds_(std::move(bounds)),
+      cardinality_limit_(cardinality_limit),
+      registry_(registry) {
+  tables_.push_back(std::make_unique<Table>(kInitialSlots));
+  table_.store(tables_.back().get(), std::memory_order_release);
+}
+
+bool Instrument::order(LabelValues labels, std::string_view* ordered) const noexcept {
+  const std::size_t count = label_names_.size();
+  if (labels.size() != count) return false;
+  std::uint64_t seen = 0;  // kMaxLabels <= 64
+  for (const auto& [name, value] : labels) {
+    std::size_t at = 0;
+    // Length and first character first: most mismatches end there, without a memcmp call.
+    while (at < count &&
+           (label_names_[at].size() != name.size() ||
+            (!name.empty() && label_names_[at][0] != name[0]) || label_names_[at] != name)) {
+      ++at;
+    }
+    if (at == count || (seen & (std::uint64_t{1} << at)) != 0) return false;
+    seen |= std::uint64_t{1} << at;
+    ordered[at] = value;
+  }
+  return true;
+}
+
+std::uint64_t Instrument::hash(const std::string_view* values, std::size_t count) noexcept {
+  // Eight bytes at a time, each value preceded by its length (so that "a","bc" and "ab","c"
+  // differ); a final fold spreads the high bits into the low ones the table indexes by.
+  constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t h = 0x243f6a8885a308d3ULL;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view value = values[i];
+    h = (h ^ value.size()) * kMultiplier;
+    std::size_t at = 0;
+    for (; at + 8 <= value.size(); at += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, value.data() + at, 8);
+      h = (h ^ word) * kMultiplier;
+      h ^= h >> 29;
+    }
+    if (at < value.size()) {  // the last bytes, gathered without a call to memcpy
+      std::uint64_t word = 0;
+      for (unsigned shift = 0; at < value.size(); ++at, shift += 8) {
+        word |= std::uint64_t{static_cast<unsigned char>(value[at])} << shift;
+      }
+      h = (h ^ word) * kMultiplier;
+      h ^= h >> 29;
+    }
+  }
+  return h ^ (h >> 32);
+}
+
+Instrument::Entry* Instrument::probe(const Table& table, std::uint64_t hash,
+                                     const std::string_view* values, std::size_t count) noexcept {
+  for (std::size_t i = hash & table.mask;; i = (i + 1) & table.mask) {
+    Entry* entry = table.slots[i].load(std::memory_order_acquire);
+    if (entry == nullptr) return nullptr;
+    if (entry->hash != hash) continue;
+    bool same = true;
+    for (std::size_t v = 0; v < count && same; ++v) same = entry->values[v] == values[v];
+    if (same) return entry;
+  }
+}
+
+void* Instrument::find_series(LabelValues labels) noexcept {
+  std::string_view ordered[kMaxLabels];
+  if (!order(labels, ordered)) {
+    registry_.label_errors.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  const std::uint64_t h = hash(ordered, label_names_.size());
+  if (Entry* entry =
+          probe(*table_.load(std::memory_order_acquire), h, ordered, label_names_.size())) {
+    return entry->series();
+  }
+  try {
+    return insert(h, ordered);
+  } catch (...) {
+    return nullptr;  // out of memory: this recording is lost
+  }
+}
+
+std::unique_ptr<Instrument::Entry> Instrument::make_entry(std::uint64_t hash,
+                                                          const std::string_view* values,
+                                                          bool overflow) {
+  auto entry = std::make_unique<Entry>();
+  entry->hash = hash;
+  entry->overflow = overflow;
+  if (!overflow) entry->values.assign(values, values + label_names_.size());
+  if (kind_ == MetricKind::kHistogram) {
+    entry->histogram = std::make_unique<HistogramSeries>(bounds_.data(), bounds_.size());
+    entry->histogram->start_time_unix_nano = now_unix_nanos();
+  } else {
+    entry->scalar = std::make_unique<ScalarSeries>();
+    entry->scalar->start_time_unix_nano = now_unix_nanos();
+  }
+  return entry;
+}
+
+void* Instrument::insert(std::uint64_t hash, const std::string_view* values) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Table* table = table_.load(std::memory_order_relaxed);
+  if (Entry* entry = probe(*table, hash, values, label_names_.size())) return entry->series();
+  if (entries_.size() >= cardinality_limit_) {
+    registry_.overflowed.fetch_add(1, std::memory_order_relaxed);
+    if (!overflow_) {
+      overflow_ = make_entry(0, values, true);
+      registry_.series.fetch_add(1, std::memory_order_relaxed);
+    }
+    return overflow_->series();
+  }
+  if ((entries_.size() + 1) * 2 > table->mask + 1) {  // keep the table at most half full
+    auto grown = std::make_unique<Table>((table->mask + 1) * 2);
+    for (const auto& entry : entries_) {
+      std::size_t i = entry->hash & grown->mask;
+      while (grown->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & grown->mask;
+      grown->slots[i].store(entry.get(), std::memory_order_relaxed);
+    }
+    tables_.push_back(std::move(grown));
+    table = tables_.back().get();
+    table_.store(table, std::memory_order_release);
+  }
+  entries_.push_back(make_entry(hash, values, false));
+  Entry* entry = entries_.back().get();
+  std::size_t i = hash & table->mask;
+  while (table->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & table->mask;
+  table->slots[i].store(entry, std::memory_order_release);
+  registry_.series.fetch_add(1, std::memory_order_relaxed);
+  return entry->series();
+}
+
+void Instrument::fill_point(const Entry& entry, PointData& point) const {
+  point.label_values = entry.values;
+  point.overflow = entry.overflow;
+  if (entry.scalar) {
+    const ScalarSeries& series = *entry.scalar;
+    point.start_time_unix_nano = series.start_time_unix_nano;
+    if (kind_ == MetricKind::kGauge) {
+      point.value = series.last_value.load(std::memory_order_relaxed);
+      return;
+    }
+    std::optional<Exemplar> exemplar;
+    for (const auto& slot : series.cells_) {
+      const ScalarCell* cell = slot.load(std::memory_order_acquire);
+      if (cell == nullptr) continue;
+      point.value += static_cast<double>(cell->whole.load(std::memory_order_relaxed)) +
+                     cell->value.load(std::memory_order_relaxed);
+      if (kind_ == MetricKind::kCounter) keep_latest(exemplar, read_exemplar(cell->exemplar));
+    }
+    if (exemplar) point.exemplars.push_back(exemplar);
+    return;
+  }
+  const HistogramSeries& series = *entry.histogram;
+  point.start_time_unix_nano = series.start_time_unix_nano;
+  const std::size_t buckets = series.bucket_count();
+  point.bucket_counts.assign(buckets, 0);
+  point.exemplars.assign(buckets, std::nullopt);
+  for (const auto& slot : series.cells_) {
+    const HistogramCell* cell = slot.load(std::memory_order_acquire);
+    if (cell == nullptr) continue;
+    std::uint64_t cell_count = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+      const std::uint64_t n = cell->counts[b].load(std::memory_order_relaxed);
+      point.bucket_counts[b] += n;
+      cell_count += n;
+      keep_latest(point.exemplars[b], read_exemplar(cell->exemplars[b]));
+    }
+    // count is the sum of the buckets read, so that _count always equals the +Inf bucket.
+    point.count += cell_count;
+    point.sum += cell->sum.load(std::memory_order_relaxed);
+  }
+}
+
+MetricFamilyData Instrument::collect() const {
+  MetricFamilyData family;
+  family.name = name_;
+  family.help = help_;
+  family.unit = unit_;
+  family.kind = kind_;
+  family.label_names = label_names_;
+  family.bounds = bounds_;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (callback_) {
+    const std::function<double()> read = callback_;
+    lock.unlock();  // the callback may take its time; recording never waits for it anyway
+    PointData point;
+    try {
+      point.value = read();
+    } catch (...) {
+      return family;  // a failing callback: no point this time
+    }
+    family.points.push_back(std::move(point));
+    return family;
+  }
+  family.points.reserve(entries_.size() + (overflow_ ? 1 : 0));
+  for (const auto& entry : entries_) {
+    family.points.emplace_back();
+    fill_point(*entry, family.points.back());
+  }
+  if (overflow_) {
+    family.points.emplace_back();
+    fill_point(*overflow_, family.points.back());
+  }
+  return family;
+}
+
+Instrument& RegistryState::define(MetricKind kind, std::string_view name, std::string_view help,
+                                  std::vector<std::string> label_names, std::vector<double> bounds,
+                                  std::string_view unit) {
+  if (!is_valid_metric_name(name)) {
+    throw std::invalid_argument("metric name " + quoted(name) +
+                                " is not a valid Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+  }
+  std::string family(name);
+  if (kind == MetricKind::kCounter && family.ends_with("_total")) {
+    family.resize(family.size() - 6);
+    if (family.empty()) throw std::invalid_argument("metric name '_total' has no base name");
+  }
+  if (label_names.size() > kMaxLabels) {
+    throw std::invalid_argument("metric " + quoted(name) + " has more than 32 label names");
+  }
+  for (std::size_t i = 0; i < label_names.size(); ++i) {
+    const std::string& label = label_names[i];
+    if (!is_valid_label_name(label) || label == "le" || label == "otel_metric_overflow") {
+      throw std::invalid_argument("label name " + quoted(label) + " of metric " + quoted(name) +
+                                  " is not allowed ([a-zA-Z_][a-zA-Z0-9_]*, no leading __, not "
+                                  "le or otel_metric_overflow)");
+    }
+    if (!options_.allow_identity_labels && is_identity_label(label)) {
+      throw std::invalid_argument(
+          "label name " + quoted(label) + " of metric " + quoted(name) +
+          " would make a series per user or session; set allow_identity_labels to allow it");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (label_names[j] == label) {
+        throw std::invalid_argument("label name " + quoted(label) + " repeats in metric " +
+                                    quoted(name));
+      }
+    }
+  }
+  if (kind == MetricKind::kHistogram) {
+    if (bounds.empty())
+      throw std::invalid_argument("histogram " + quoted(name) + " has no buckets");
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      if (!std::isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
+        throw std::invalid_argument("the buckets of histogram " + quoted(name) +
+                                    " must be finite and strictly ascending");
+      }
+    }
+  } else {
+    bounds.clear();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto found = by_name_.find(family); found != by_name_.end()) {
+    Instrument& existing = *found->second;
+    if (existing.kind() != kind || existing.help() != help || existing.unit() != unit ||
+        existing.label_names() != label_names || existing.bounds() != bounds) {
+      throw std::invalid_argument("metric " + quoted(name) + " is already registered as a " +
+                                  kind_name(existing.kind()) +
+                                  " with another help, unit, label names or buckets");
+    }
+    return existing;
+  }
+  instruments_.push_back(std::make_unique<Instrument>(
+      kind, family, std::string(help), std::string(unit), std::move(label_names), std::move(bounds),
+      options_.cardinality_limit, *this));
+  Instrument& made = *instruments_.back();
+  by_name_.emplace(std::move(family), &made);
+  return made;
+}
+
+std::vector<MetricFamilyData> RegistryState::collect() const {
+  std::vector<Instrument*> instruments;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& instrument : instruments_) instruments.push_back(instrument.get());
+  }
+  std::vector<MetricFamilyData> families;
+  families.reserve(instruments.size());
+  for (const Instrument* instrument : instruments) families.push_back(instrument->collect());
+  return families;
+}
+
+MetricsStats RegistryState::stats() const noexcept {
+  return {.label_errors = label_errors.load(std::memory_order_relaxed),
+          .overflowed = overflowed.load(std::memory_order_relaxed),
+          .series = series.load(std::memory_order_relaxed)};
+}
+
+}  // namespace mmf::detail
