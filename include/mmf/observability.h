@@ -4,8 +4,9 @@
 //
 // Today: the request Context (mmf/context.h), identifiers (mmf/ids.h), propagation across
 // process boundaries (mmf/propagation.h, mmf/carrier.h), coroutine support (mmf/coroutine.h),
-// tracing (mmf/tracer.h: spans, samplers, resource, the export pipeline) and the library version
-// (mmf/version.h). Metrics, logging and UnifiedObservability join as they land.
+// tracing (mmf/tracer.h: spans, samplers, resource, the export pipeline), metric instruments
+// (mmf/metrics.h) and the library version (mmf/version.h). Logging and UnifiedObservability join
+// as they land.
 #pragma once
 
 #include "mmf/baggage.h"
@@ -13,6 +14,7 @@
 #include "mmf/context.h"
 #include "mmf/coroutine.h"
 #include "mmf/ids.h"
+#include "mmf/metrics.h"
 #include "mmf/propagation.h"
 #include "mmf/trace_context.h"
 #include "mmf/tracer.h"
