@@ -14,6 +14,51 @@ namespace {
 
 constexpr std::size_t kInitialSlots = 16;
 
+// The first and last up-to-8 bytes of text as two words, with fixed-size loads only (no call
+// to memcpy, no byte loop for the usual short label values and names).
+inline Ends ends_of(std::string_view text) noexcept {
+  const char* p = text.data();
+  const std::size_t n = text.size();
+  Ends ends;
+  if (n >= 8) {
+    std::memcpy(&ends.first, p, 8);
+    std::memcpy(&ends.last, p + n - 8, 8);
+  } else if (n >= 4) {
+    std::uint32_t a;
+    std::uint32_t b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    ends.first = a;
+    ends.last = b;
+  } else if (n > 0) {
+    ends.first = std::uint64_t{static_cast<unsigned char>(p[0])} |
+                 std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+                 std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
+  }
+  return ends;
+}
+
+// Equality of two texts: short ones (up to 16 bytes) with the word loads above, longer ones
+// with memcmp.
+inline bool same_text(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  if (a.size() <= 8) {
+    const Ends x = ends_of(a);
+    const Ends y = ends_of(b);
+    return x.first == y.first && x.last == y.last;
+  }
+  std::uint64_t a0;
+  std::uint64_t a1;
+  std::uint64_t b0;
+  std::uint64_t b1;
+  std::memcpy(&a0, a.data(), 8);
+  std::memcpy(&b0, b.data(), 8);
+  std::memcpy(&a1, a.data() + a.size() - 8, 8);
+  std::memcpy(&b1, b.data() + b.size() - 8, 8);
+  return a0 == b0 && a1 == b1;
+}
+
 std::string quoted(std::string_view text) {
   return "'" + std::string(text.substr(0, 128)) + (text.size() > 128 ? "...'" : "'");
 }
@@ -178,70 +223,61 @@ Instrument::Instrument(MetricKind kind, std::string name, std::string help, std:
       bounds_(std::move(bounds)),
       cardinality_limit_(cardinality_limit),
       registry_(registry) {
+  for (const std::string& label : label_names_) name_ends_.push_back(ends_of(label));
   tables_.push_back(std::make_unique<Table>(kInitialSlots));
   table_.store(tables_.back().get(), std::memory_order_release);
 }
 
-bool Instrument::order(LabelValues labels, std::string_view* ordered) const noexcept {
+bool Instrument::order(LabelValues labels, LabelText* ordered) const noexcept {
   const std::size_t count = label_names_.size();
   if (labels.size() != count) return false;
   std::uint64_t seen = 0;  // kMaxLabels <= 64
   for (const auto& [name, value] : labels) {
+    // The given name's size and end words, compared with those kept for each label name: a
+    // name of up to 16 bytes is equal when they are; longer ones are compared whole.
+    const Ends ends = ends_of(name);
     std::size_t at = 0;
-    // Length and first character first: most mismatches end there, without a memcmp call.
     while (at < count &&
-           (label_names_[at].size() != name.size() ||
-            (!name.empty() && label_names_[at][0] != name[0]) || label_names_[at] != name)) {
+           !(name.size() == label_names_[at].size() && ends.first == name_ends_[at].first &&
+             ends.last == name_ends_[at].last && (name.size() <= 16 || name == label_names_[at]))) {
       ++at;
     }
     if (at == count || (seen & (std::uint64_t{1} << at)) != 0) return false;
     seen |= std::uint64_t{1} << at;
-    ordered[at] = value;
+    ordered[at] = {value.data(), value.size()};
   }
   return true;
 }
 
-std::uint64_t Instrument::hash(const std::string_view* values, std::size_t count) noexcept {
-  // Eight bytes at a time, each value preceded by its length (so that "a","bc" and "ab","c"
-  // differ); a final fold spreads the high bits into the low ones the table indexes by.
+std::uint64_t Instrument::hash(const LabelText* values, std::size_t count) noexcept {
+  // Each value's size and its first and last 8 bytes: the middle of long values is left to
+  // the comparison that follows every hash match, which keeps hashing short and branch-free.
   constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;
   std::uint64_t h = 0x243f6a8885a308d3ULL;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::string_view value = values[i];
-    h = (h ^ value.size()) * kMultiplier;
-    std::size_t at = 0;
-    for (; at + 8 <= value.size(); at += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, value.data() + at, 8);
-      h = (h ^ word) * kMultiplier;
-      h ^= h >> 29;
-    }
-    if (at < value.size()) {  // the last bytes, gathered without a call to memcpy
-      std::uint64_t word = 0;
-      for (unsigned shift = 0; at < value.size(); ++at, shift += 8) {
-        word |= std::uint64_t{static_cast<unsigned char>(value[at])} << shift;
-      }
-      h = (h ^ word) * kMultiplier;
-      h ^= h >> 29;
-    }
+    const Ends ends = ends_of(values[i].view());
+    h = (h ^ values[i].size ^ (ends.first * kMultiplier)) * kMultiplier;
+    h = (h ^ ends.last) * kMultiplier;
+    h ^= h >> 29;
   }
   return h ^ (h >> 32);
 }
 
 Instrument::Entry* Instrument::probe(const Table& table, std::uint64_t hash,
-                                     const std::string_view* values, std::size_t count) noexcept {
+                                     const LabelText* values, std::size_t count) noexcept {
   for (std::size_t i = hash & table.mask;; i = (i + 1) & table.mask) {
     Entry* entry = table.slots[i].load(std::memory_order_acquire);
     if (entry == nullptr) return nullptr;
     if (entry->hash != hash) continue;
     bool same = true;
-    for (std::size_t v = 0; v < count && same; ++v) same = entry->values[v] == values[v];
+    for (std::size_t v = 0; v < count && same; ++v)
+      same = same_text(entry->values[v], values[v].view());
     if (same) return entry;
   }
 }
 
 void* Instrument::find_series(LabelValues labels) noexcept {
-  std::string_view ordered[kMaxLabels];
+  LabelText ordered[kMaxLabels];
   if (!order(labels, ordered)) {
     registry_.label_errors.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -259,12 +295,15 @@ void* Instrument::find_series(LabelValues labels) noexcept {
 }
 
 std::unique_ptr<Instrument::Entry> Instrument::make_entry(std::uint64_t hash,
-                                                          const std::string_view* values,
-                                                          bool overflow) {
+                                                          const LabelText* values, bool overflow) {
   auto entry = std::make_unique<Entry>();
   entry->hash = hash;
   entry->overflow = overflow;
-  if (!overflow) entry->values.assign(values, values + label_names_.size());
+  if (!overflow) {
+    entry->values.reserve(label_names_.size());
+    for (std::size_t i = 0; i < label_names_.size(); ++i)
+      entry->values.emplace_back(values[i].view());
+  }
   if (kind_ == MetricKind::kHistogram) {
     entry->histogram = std::make_unique<HistogramSeries>(bounds_.data(), bounds_.size());
     entry->histogram->start_time_unix_nano = now_unix_nanos();
@@ -275,7 +314,7 @@ std::unique_ptr<Instrument::Entry> Instrument::make_entry(std::uint64_t hash,
   return entry;
 }
 
-void* Instrument::insert(std::uint64_t hash, const std::string_view* values) {
+void* Instrument::insert(std::uint64_t hash, const LabelText* values) {
   std::lock_guard<std::mutex> lock(mutex_);
   Table* table = table_.load(std::memory_order_relaxed);
   if (Entry* entry = probe(*table, hash, values, label_names_.size())) return entry->series();

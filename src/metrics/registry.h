@@ -27,6 +27,20 @@ namespace mmf::detail {
 
 inline constexpr std::size_t kMaxLabels = 32;
 
+// A label value as a recording gave it: like a string_view, but trivially constructible, so
+// that declaring an array of kMaxLabels of them costs no zeroing on every recording.
+// The first and last up-to-8 bytes of a text, loaded as two words (registry.cc).
+struct Ends {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+
+struct LabelText {
+  const char* data;
+  std::size_t size;
+  std::string_view view() const noexcept { return {data, size}; }
+};
+
 class Instrument {
  public:
   Instrument(MetricKind kind, std::string name, std::string help, std::string unit,
@@ -70,13 +84,12 @@ class Instrument {
   };
 
   // labels put in the order of label_names_; false when they do not match.
-  bool order(LabelValues labels, std::string_view* ordered) const noexcept;
-  static std::uint64_t hash(const std::string_view* values, std::size_t count) noexcept;
-  static Entry* probe(const Table& table, std::uint64_t hash, const std::string_view* values,
+  bool order(LabelValues labels, LabelText* ordered) const noexcept;
+  static std::uint64_t hash(const LabelText* values, std::size_t count) noexcept;
+  static Entry* probe(const Table& table, std::uint64_t hash, const LabelText* values,
                       std::size_t count) noexcept;
-  void* insert(std::uint64_t hash, const std::string_view* values);
-  std::unique_ptr<Entry> make_entry(std::uint64_t hash, const std::string_view* values,
-                                    bool overflow);
+  void* insert(std::uint64_t hash, const LabelText* values);
+  std::unique_ptr<Entry> make_entry(std::uint64_t hash, const LabelText* values, bool overflow);
   void fill_point(const Entry& entry, PointData& point) const;
 
   const MetricKind kind_;
@@ -85,6 +98,7 @@ class Instrument {
   const std::string unit_;
   const std::vector<std::string> label_names_;
   const std::vector<double> bounds_;
+  std::vector<Ends> name_ends_;  // of each label name, for order()
   const std::size_t cardinality_limit_;
   RegistryState& registry_;
   std::function<double()> callback_;
