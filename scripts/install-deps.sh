@@ -17,10 +17,11 @@ packages=(
   clang libclang-rt-14-dev
   # Test and benchmark frameworks.
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # Library dependencies: libcurl for the OTLP/HTTP transport.
-  libcurl4-openssl-dev
-  # Test-only: protobuf (decoding OTLP payloads with the .proto files) and a JSON parser.
-  libprotobuf-dev protobuf-compiler nlohmann-json3-dev
+  # Library dependencies: libcurl for the OTLP/HTTP transport, zlib for gzip.
+  libcurl4-openssl-dev zlib1g-dev
+  # Test-only: protobuf (decoding OTLP payloads with the .proto files), a JSON parser, and the
+  # metrics format checkers (promtool from prometheus, Debian's Python OpenMetrics parser).
+  libprotobuf-dev protobuf-compiler nlohmann-json3-dev prometheus python3-prometheus-client
 )
 # Node.js and npm run the OpenTelemetry JS peer in the integration tests (>= 18.19). A machine
 # that has them already (often from NodeSource, whose nodejs package conflicts with Debian's
