@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "unit/metrics/tool_support.h"
+
 namespace mmf::detail {
 namespace {
 
@@ -414,42 +416,10 @@ TEST(ExpositionTest, LinesAcrossTheBufferMatchEachPointWrittenAlone) {
 
 // ---- The real parsers --------------------------------------------------------------------------
 
-// Skips the test when a tool is missing, or fails it when MMF_REQUIRE_TOOLS=1 (as in CI).
-#define MMF_SKIP_OR_FAIL_WITHOUT(tool_present, message)                              \
-  if (!(tool_present)) {                                                             \
-    const char* required = std::getenv("MMF_REQUIRE_TOOLS");                         \
-    if (required != nullptr && std::string_view(required) == "1") FAIL() << message; \
-    GTEST_SKIP() << message << "; MMF_REQUIRE_TOOLS=1 makes this a failure";         \
-  }
-
-// Runs command with sh; returns its exit status, and its stdout and stderr in output.
-int run_command(const std::string& command, std::string& output) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-    output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Writes contents to a new file in the test's temporary directory; returns its path.
-std::string temp_file(std::string_view contents) {
-  std::string path = ::testing::TempDir() + "mmf_exposition_XXXXXX";
-  const int fd = ::mkstemp(path.data());
-  EXPECT_GE(fd, 0);
-  EXPECT_EQ(::write(fd, contents.data(), contents.size()), static_cast<ssize_t>(contents.size()));
-  ::close(fd);
-  return path;
-}
-
-constexpr const char* kPython = "/usr/bin/python3";
-
-bool python_client_available() {
-  std::string output;
-  return run_command(std::string(kPython) + " -c 'import prometheus_client.openmetrics.parser'",
-                     output) == 0;
-}
+using testing_support::kPython;
+using testing_support::python_client_available;
+using testing_support::run_command;
+using testing_support::temp_file;
 
 // Every kind, hostile text, exemplars, _created, a unit, an empty family and target_info.
 std::vector<MetricFamilyData> full_collection() {

@@ -14,33 +14,15 @@
 #include "metrics/registry.h"
 #include "mmf/context.h"
 #include "mmf/ids.h"
+#include "unit/metrics/tool_support.h"
 
 namespace mmf::detail {
 namespace {
 
-bool tools_required() {
-  const char* value = std::getenv("MMF_REQUIRE_TOOLS");
-  return value != nullptr && std::string(value) == "1";
-}
-
-int run_command(const std::string& command, std::string& output) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-    output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string temp_file(const std::string& contents) {
-  std::string path = ::testing::TempDir() + "mmf_registry_exposition_XXXXXX";
-  const int fd = ::mkstemp(path.data());
-  EXPECT_GE(fd, 0);
-  EXPECT_EQ(::write(fd, contents.data(), contents.size()), static_cast<ssize_t>(contents.size()));
-  ::close(fd);
-  return path;
-}
+using testing_support::kPython;
+using testing_support::python_client_available;
+using testing_support::run_command;
+using testing_support::temp_file;
 
 // A registry that has every kind, labels, an overflow series and exemplars.
 std::vector<MetricFamilyData> collection(MetricRegistry& registry) {
@@ -71,10 +53,8 @@ std::vector<MetricFamilyData> collection(MetricRegistry& registry) {
 
 TEST(RegistryExposition, PromtoolAcceptsWhatTheRegistryCollects) {
   std::string output;
-  if (run_command("command -v promtool", output) != 0) {
-    if (tools_required()) FAIL() << "promtool is not installed (Debian package prometheus)";
-    GTEST_SKIP() << "promtool is not installed (Debian package prometheus)";
-  }
+  MMF_SKIP_OR_FAIL_WITHOUT(run_command("command -v promtool", output) == 0,
+                           "promtool is not installed (Debian package prometheus)");
   MetricRegistry registry;
   const auto families = collection(registry);
   std::string text;
@@ -93,11 +73,8 @@ TEST(RegistryExposition, PromtoolAcceptsWhatTheRegistryCollects) {
 
 TEST(RegistryExposition, TheOpenMetricsParserAcceptsItWithExemplars) {
   std::string output;
-  if (run_command("/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser'", output) !=
-      0) {
-    if (tools_required()) FAIL() << "/usr/bin/python3 with prometheus_client is not available";
-    GTEST_SKIP() << "/usr/bin/python3 with prometheus_client is not available";
-  }
+  MMF_SKIP_OR_FAIL_WITHOUT(python_client_available(),
+                           "/usr/bin/python3 with prometheus_client is not available");
   MetricRegistry registry;
   const auto families = collection(registry);
   std::string text;
@@ -113,7 +90,7 @@ for family in text_string_to_metric_families(open(sys.argv[1]).read()):
 print(exemplars, ' '.join(sorted(names)))
 )");
   output.clear();
-  const int status = run_command("/usr/bin/python3 " + script + " " + exposition, output);
+  const int status = run_command(std::string(kPython) + " " + script + " " + exposition, output);
   std::remove(exposition.c_str());
   std::remove(script.c_str());
   ASSERT_EQ(status, 0) << output;
