@@ -15,6 +15,7 @@
 #include "mmf/coroutine.h"
 #include "mmf/ids.h"
 #include "mmf/metrics.h"
+#include "mmf/metrics_scrape.h"
 #include "mmf/propagation.h"
 #include "mmf/trace_context.h"
 #include "mmf/tracer.h"
