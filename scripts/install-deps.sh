@@ -15,8 +15,8 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config git ca-certificates
   # clang 14, and its runtime libraries for the sanitizers and libFuzzer.
   clang libclang-rt-14-dev
-  # Test and benchmark frameworks.
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # Test and benchmark frameworks, and prometheus-cpp as a benchmark peer (bench/ only).
+  googletest libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   # Library dependencies: libcurl for the OTLP/HTTP transport, zlib for gzip.
   libcurl4-openssl-dev zlib1g-dev
   # Test-only: protobuf (decoding OTLP payloads with the .proto files), a JSON parser, and the
