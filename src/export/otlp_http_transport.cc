@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "export/gzip.h"
 #include "export/retry.h"
 #include "mmf/curl_carrier.h"
 #include "mmf/otlp_transport.h"
@@ -104,35 +105,11 @@ std::string body_snippet(std::string_view body) {
   return shown;
 }
 
-// body as one gzip member; nullopt when zlib fails (out of memory).
+// body as one gzip member (zlib's default level: a request is sent once and travels far, so
+// size matters more than the milliseconds); nullopt when zlib fails (out of memory).
 std::optional<std::string> gzip_compress(std::string_view body) {
-  z_stream stream{};
-  constexpr int kGzipWindowBits = 15 + 16;  // 16 asks zlib for a gzip header and trailer
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
-    return std::nullopt;
-  }
-  std::string out(deflateBound(&stream, static_cast<uLong>(body.size())) + 64, '\0');
-  // zlib counts in uInt, so a very large body goes in several pieces.
-  constexpr std::size_t kPiece = std::numeric_limits<uInt>::max();
-  std::size_t consumed = 0;
-  int code = Z_OK;
-  while (code == Z_OK || code == Z_BUF_ERROR) {
-    const std::size_t piece = std::min(body.size() - consumed, kPiece);
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data() + consumed));
-    stream.avail_in = static_cast<uInt>(piece);
-    if (stream.total_out == out.size()) out.resize(out.size() * 2);
-    stream.next_out = reinterpret_cast<Bytef*>(out.data() + stream.total_out);
-    stream.avail_out = static_cast<uInt>(std::min(out.size() - stream.total_out, kPiece));
-    const bool last = consumed + piece == body.size();
-    code = deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH);
-    consumed += piece - stream.avail_in;
-    if (code == Z_STREAM_END) break;
-  }
-  const bool ok = code == Z_STREAM_END;
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  if (!ok) return std::nullopt;
+  std::string out;
+  if (!detail::gzip_append(body, Z_DEFAULT_COMPRESSION, out)) return std::nullopt;
   return out;
 }
 

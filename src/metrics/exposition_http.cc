@@ -1,31 +1,18 @@
 // negotiate_format, content_type, accepts_gzip and gzip of metrics/exposition.h: what a /metrics
 // handler needs around the writers (metrics/exposition.cc), apart so that each file stays small.
-#include <zlib.h>
-
 #include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "export/gzip.h"
 #include "metrics/exposition.h"
+#include "mmf/carrier.h"
+#include "propagation/text.h"
 
 namespace mmf::detail {
 namespace {
-
-std::string_view trim(std::string_view text) noexcept {
-  const auto space = [](char c) { return c == ' ' || c == '\t'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
 
 // Splits text at each separator outside double quotes; calls on_part with each piece.
 template <class OnPart>
@@ -54,7 +41,7 @@ ListElement parse_element(std::string_view element) {
   ListElement parsed;
   bool first = true;
   split_unquoted(element, ';', [&](std::string_view part) {
-    part = trim(part);
+    part = trim_ows(part);
     if (first) {
       parsed.token = part;
       first = false;
@@ -62,17 +49,17 @@ ListElement parse_element(std::string_view element) {
     }
     const std::size_t equals = part.find('=');
     if (equals == std::string_view::npos) return;
-    const std::string_view name = trim(part.substr(0, equals));
-    std::string_view value = trim(part.substr(equals + 1));
+    const std::string_view name = trim_ows(part.substr(0, equals));
+    std::string_view value = trim_ows(part.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (iequals(name, "q")) {
+    if (mmf::iequals(name, "q")) {
       double q = -1;
       const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), q);
       const bool valid = error == std::errc() && end == value.data() + value.size() && q >= 0;
       parsed.q = valid ? std::min(q, 1.0) : -1;
-    } else if (iequals(name, "version")) {
+    } else if (mmf::iequals(name, "version")) {
       parsed.version = value;
     }
   });
@@ -90,12 +77,12 @@ ExpositionFormat negotiate_format(std::string_view accept) noexcept {
   split_unquoted(accept, ',', [&](std::string_view raw) {
     const ListElement element = parse_element(raw);
     const auto best = [&](double& q) { q = std::max(q, element.q); };
-    if (iequals(element.token, "application/openmetrics-text")) {
+    if (mmf::iequals(element.token, "application/openmetrics-text")) {
       // Only 1.0.0 is written; 0.0.1 (an OpenMetrics draft some scrapers still offer) is not.
       if (element.version.value_or("1.0.0") == "1.0.0") best(openmetrics);
-    } else if (iequals(element.token, "text/plain")) {
+    } else if (mmf::iequals(element.token, "text/plain")) {
       best(text_plain);
-    } else if (iequals(element.token, "text/*")) {
+    } else if (mmf::iequals(element.token, "text/*")) {
       best(text_any);
     } else if (element.token == "*/*") {
       best(any);
@@ -118,7 +105,7 @@ bool accepts_gzip(std::string_view accept_encoding) noexcept {
   double any_q = -1;
   split_unquoted(accept_encoding, ',', [&](std::string_view raw) {
     const ListElement element = parse_element(raw);
-    if (iequals(element.token, "gzip") || iequals(element.token, "x-gzip")) {
+    if (mmf::iequals(element.token, "gzip") || mmf::iequals(element.token, "x-gzip")) {
       gzip_q = std::max(gzip_q, element.q);
     } else if (element.token == "*") {
       any_q = std::max(any_q, element.q);
@@ -131,34 +118,9 @@ bool gzip(std::string_view data, std::string& out) {
   // Level 1: an exposition is repetitive text that the fastest level already shrinks about 19
   // times (level 6: 25 times, in 2.5 times as long), and the scrape waits for the compression.
   constexpr int kLevel = 1;
-  constexpr int kGzipWindowBits = 15 + 16;  // 2^15 window, with a gzip header and trailer
-  constexpr int kMemLevel = 8;
-  // One deflate() call takes a uInt of input; a 1 GiB exposition is far beyond any real one.
+  // A 1 GiB exposition is far beyond any real one: refused rather than compressed.
   if (data.size() > (std::size_t{1} << 30)) return false;
-  // Ended however this function leaves (resize may throw); deflateEnd ignores a stream that
-  // deflateInit2 did not start.
-  struct Stream : z_stream {
-    Stream() : z_stream() {}
-    Stream(const Stream&) = delete;
-    Stream& operator=(const Stream&) = delete;
-    ~Stream() { deflateEnd(this); }
-  } stream;
-  if (deflateInit2(&stream, kLevel, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return false;
-  }
-  const std::size_t start = out.size();
-  const uLong bound = deflateBound(&stream, static_cast<uLong>(data.size()));
-  out.resize(start + bound);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data() + start);
-  stream.avail_out = static_cast<uInt>(bound);
-  // With all the input and deflateBound() bytes of room, one Z_FINISH call completes the stream
-  // (zlib.h, deflateBound).
-  const int result = deflate(&stream, Z_FINISH);
-  out.resize(result == Z_STREAM_END ? start + stream.total_out : start);
-  return result == Z_STREAM_END;
+  return gzip_append(data, kLevel, out);
 }
 
 }  // namespace mmf::detail

@@ -12,11 +12,17 @@
 // under a sequence lock that writers hold for a few stores.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace mmf::detail {
 
 std::int64_t now_unix_nanos() noexcept;
+
+// A time given by the caller (a span's explicit start or end), in the same unit.
+inline std::int64_t to_unix_nanos(std::chrono::system_clock::time_point time) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
 
 // Whether the TSC is in use (for tests and the self-description).
 bool fast_clock_active() noexcept;

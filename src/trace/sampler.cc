@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "propagation/text.h"
+
 namespace mmf {
 namespace {
 
@@ -159,8 +161,7 @@ class RateLimitingSampler final : public Sampler {
 };
 
 std::optional<double> parse_number(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = detail::trim_ows(text);
   double value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {

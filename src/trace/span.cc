@@ -11,13 +11,6 @@
 #include "trace/tracer_core.h"
 
 namespace mmf {
-namespace {
-
-std::int64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
-}  // namespace
 
 Span::Span(Span&& other) noexcept
     : record_(std::exchange(other.record_, nullptr)), context_(std::move(other.context_)) {}
@@ -48,7 +41,7 @@ Span& Span::add_event(std::string_view name, std::initializer_list<Attribute> at
   }
   const std::size_t kept = std::min(attributes.size(), limits.event_attribute_count);
   const auto dropped = static_cast<std::uint32_t>(attributes.size() - kept);
-  const std::int64_t nanos = time ? unix_nanos(*time) : detail::now_unix_nanos();
+  const std::int64_t nanos = time ? detail::to_unix_nanos(*time) : detail::now_unix_nanos();
   char fixed[12];
   std::memcpy(fixed, &nanos, 8);
   std::memcpy(fixed + 8, &dropped, 4);
@@ -117,7 +110,7 @@ Span& Span::update_name(std::string_view name) noexcept {
 void Span::end(std::optional<TimePoint> end_time) noexcept {
   detail::SpanRecord* record = std::exchange(record_, nullptr);
   if (record == nullptr) return;
-  record->end_unix_nano = end_time ? unix_nanos(*end_time) : detail::now_unix_nanos();
+  record->end_unix_nano = end_time ? detail::to_unix_nanos(*end_time) : detail::now_unix_nanos();
   if (record->end_unix_nano < record->start_unix_nano) {
     record->end_unix_nano = record->start_unix_nano;
   }

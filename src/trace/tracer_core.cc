@@ -31,10 +31,6 @@ struct SlotCache {
 };
 thread_local SlotCache tls_slots;
 
-std::int64_t unix_nanos(std::chrono::system_clock::time_point time) noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-}
-
 // No function-local static (its guard costs a call per span): zero-initialisation, which
 // happens before any code runs, already makes this a valid empty SpanContext.
 const SpanContext g_empty_span_context;
@@ -172,7 +168,8 @@ Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
   record->retained = retain;
   record->local_root = !has_parent || parent_span.is_remote;
   if (retain && record->local_root) retention_->open_root(record->trace_id);
-  record->start_unix_nano = options.start_time ? unix_nanos(*options.start_time) : now_unix_nanos();
+  record->start_unix_nano =
+      options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
   fill_record(*record, name, options, parent, sampling);
   if (!context.trace_state.empty()) {
     record->has_trace_state = record->append(EntryKind::kTraceState, AttributeType::kString,

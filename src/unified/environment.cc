@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "mmf/carrier.h"
+#include "propagation/text.h"
+
 namespace mmf {
 namespace {
 
@@ -18,21 +21,6 @@ std::string quoted(std::string_view value) {
   if (value.size() > kShown) text.append("...");
   text.append("'");
   return text;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 int hex_value(char c) {
@@ -88,9 +76,9 @@ std::optional<std::string> read_string(const EnvLookup& env, std::string_view na
 std::optional<bool> read_bool(const EnvLookup& env, std::string_view name, ConfigErrors& errors) {
   const std::optional<std::string> value = read_string(env, name);
   if (!value) return std::nullopt;
-  const std::string_view text = trim(*value);
-  if (iequals_ascii(text, "true")) return true;
-  if (iequals_ascii(text, "false")) return false;
+  const std::string_view text = detail::trim_ows(*value);
+  if (iequals(text, "true")) return true;
+  if (iequals(text, "false")) return false;
   errors.push_back({variable(name), quoted(*value) + " is not a boolean (use true or false)"});
   return std::nullopt;
 }
@@ -99,7 +87,7 @@ std::optional<std::int64_t> read_int(const EnvLookup& env, std::string_view name
                                      std::int64_t max, ConfigErrors& errors) {
   const std::optional<std::string> value = read_string(env, name);
   if (!value) return std::nullopt;
-  const std::string_view text = trim(*value);
+  const std::string_view text = detail::trim_ows(*value);
   std::int64_t number = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
@@ -118,7 +106,7 @@ std::optional<double> read_double(const EnvLookup& env, std::string_view name, d
                                   double max, ConfigErrors& errors) {
   const std::optional<std::string> value = read_string(env, name);
   if (!value) return std::nullopt;
-  const std::string_view text = trim(*value);
+  const std::string_view text = detail::trim_ows(*value);
   double number = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
@@ -151,13 +139,15 @@ std::optional<std::vector<std::pair<std::string, std::string>>> read_key_value_l
   std::string_view rest = *value;
   while (true) {
     const std::size_t comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
+    const std::string_view item = detail::trim_ows(rest.substr(0, comma));
     if (!item.empty()) {
       const std::size_t eq = item.find('=');
-      const std::string_view key = eq == std::string_view::npos ? item : trim(item.substr(0, eq));
+      const std::string_view key =
+          eq == std::string_view::npos ? item : detail::trim_ows(item.substr(0, eq));
       if (eq == std::string_view::npos || key.empty()) {
         errors.push_back({variable(name), "item " + quoted(item) + " is not key=value"});
-      } else if (std::optional<std::string> decoded = percent_decode(trim(item.substr(eq + 1)))) {
+      } else if (std::optional<std::string> decoded =
+                     percent_decode(detail::trim_ows(item.substr(eq + 1)))) {
         items.emplace_back(std::string(key), std::move(*decoded));
       } else {
         errors.push_back(
