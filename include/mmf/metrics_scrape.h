@@ -11,8 +11,8 @@
 // them in the format the scraper asks for: OpenMetrics 1.0 when its Accept header prefers it
 // (Prometheus does), Prometheus text 0.0.4 otherwise; gzip-compressed when Accept-Encoding
 // allows it. Recording never waits for a scrape: collection locks an instrument only against
-// new series being added. (The library's own HTTP endpoint comes with the rest of the Metrics
-// capability.)
+// new series being added. The library's own endpoint is mmf::MetricsServer (mmf/metrics_server.h);
+// for cpp-httplib, mmf/metrics_httplib.h mounts this on an existing server.
 //
 // Thread-safety: call from any thread, concurrently with recording.
 #pragma once
@@ -39,5 +39,17 @@ struct ScrapeOptions {
 // Accept and Accept-Encoding are the scraper's header values (empty when absent).
 MetricsScrape scrape_metrics(const MetricRegistry& registry, std::string_view accept,
                              std::string_view accept_encoding, const ScrapeOptions& options = {});
+
+// Compresses scrape.body with gzip when accept_encoding accepts it and the body is not
+// compressed yet; true when it did. scrape_metrics() calls it; it is public for servers that
+// compress some content types themselves (cpp-httplib does text/*) and must not get a body
+// compressed twice.
+bool gzip_scrape(MetricsScrape& scrape, std::string_view accept_encoding);
+
+// Whether an Authorization header value presents token as a bearer credential
+// ("Bearer <token>", the scheme in any case), compared in time that does not depend on where a
+// wrong credential differs, so that it cannot be guessed byte by byte. An empty token accepts
+// every request. A handler answers 401 with "WWW-Authenticate: Bearer" when this is false.
+bool bearer_token_matches(std::string_view authorization, std::string_view token) noexcept;
 
 }  // namespace mmf
