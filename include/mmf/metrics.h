@@ -53,7 +53,27 @@ using LabelValues = std::initializer_list<std::pair<std::string_view, std::strin
 namespace detail {
 class Instrument;
 class RegistryState;
+struct PointData;
 }  // namespace detail
+
+// What a callback instrument's read function reports at a collection (see
+// MetricRegistry::create_callback_counter).
+class CallbackObserver {
+ public:
+  // The value of one series; label_values in the order of the instrument's label names. A
+  // wrong number of values, or NaN, is dropped (and counted as a label error).
+  void observe(double value, std::initializer_list<std::string_view> label_values = {});
+
+ private:
+  friend class detail::Instrument;
+  CallbackObserver(std::vector<detail::PointData>& points, std::size_t label_count,
+                   std::int64_t start_time_unix_nano) noexcept
+      : points_(points), label_count_(label_count), start_(start_time_unix_nano) {}
+  std::vector<detail::PointData>& points_;
+  std::size_t label_count_;
+  std::int64_t start_;
+  std::uint64_t dropped_ = 0;
+};
 
 class BoundCounter {
  public:
@@ -181,6 +201,19 @@ class MetricRegistry {
   // thread; it must be quick and must not throw).
   void create_callback_gauge(std::string_view name, std::string_view help,
                              std::function<double()> read, std::string_view unit = {});
+  // Callback instruments for values kept elsewhere (a library's own statistics, a pool's
+  // size): at each collection, read reports one value per series through the observer. A
+  // callback counter's values must not go down. read runs on the collecting thread and must be
+  // quick; an exception from it leaves the instrument without points for that collection.
+  // Registering the same name again replaces the callback.
+  void create_callback_gauge(std::string_view name, std::string_view help,
+                             std::vector<std::string> label_names,
+                             std::function<void(CallbackObserver&)> read,
+                             std::string_view unit = {});
+  void create_callback_counter(std::string_view name, std::string_view help,
+                               std::vector<std::string> label_names,
+                               std::function<void(CallbackObserver&)> read,
+                               std::string_view unit = {});
   // bounds: ascending, finite, not empty (default: default_seconds_buckets()).
   Histogram create_histogram(std::string_view name, std::string_view help,
                              std::vector<std::string> label_names = {},

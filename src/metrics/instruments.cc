@@ -98,9 +98,40 @@ void MetricRegistry::create_callback_gauge(std::string_view name, std::string_vi
                                            std::function<double()> read, std::string_view unit) {
   if (!read)
     throw std::invalid_argument("callback gauge '" + std::string(name) + "' has no callback");
-  detail::Instrument& instrument =
-      state_->define(detail::MetricKind::kGauge, name, help, {}, {}, unit);
-  instrument.set_callback(std::move(read));
+  create_callback_gauge(
+      name, help, {},
+      [read = std::move(read)](CallbackObserver& observer) { observer.observe(read()); }, unit);
+}
+
+void MetricRegistry::create_callback_gauge(std::string_view name, std::string_view help,
+                                           std::vector<std::string> label_names,
+                                           std::function<void(CallbackObserver&)> read,
+                                           std::string_view unit) {
+  if (!read)
+    throw std::invalid_argument("callback gauge '" + std::string(name) + "' has no callback");
+  state_->define(detail::MetricKind::kGauge, name, help, std::move(label_names), {}, unit)
+      .set_callback(std::move(read));
+}
+
+void MetricRegistry::create_callback_counter(std::string_view name, std::string_view help,
+                                             std::vector<std::string> label_names,
+                                             std::function<void(CallbackObserver&)> read,
+                                             std::string_view unit) {
+  if (!read)
+    throw std::invalid_argument("callback counter '" + std::string(name) + "' has no callback");
+  state_->define(detail::MetricKind::kCounter, name, help, std::move(label_names), {}, unit)
+      .set_callback(std::move(read));
+}
+
+void CallbackObserver::observe(double value, std::initializer_list<std::string_view> label_values) {
+  if (label_values.size() != label_count_ || value != value) {
+    ++dropped_;
+    return;
+  }
+  detail::PointData& point = points_.emplace_back();
+  point.label_values.assign(label_values.begin(), label_values.end());
+  point.value = value;
+  point.start_time_unix_nano = start_;
 }
 
 Histogram MetricRegistry::create_histogram(std::string_view name, std::string_view help,

@@ -398,15 +398,18 @@ MetricFamilyData Instrument::collect() const {
   family.bounds = bounds_;
   std::unique_lock<std::mutex> lock(mutex_);
   if (callback_) {
-    const std::function<double()> read = callback_;
+    const std::function<void(CallbackObserver&)> read = callback_;
+    const std::int64_t start = callback_start_;
     lock.unlock();  // the callback may take its time; recording never waits for it anyway
-    PointData point;
+    CallbackObserver observer(family.points, label_names_.size(), start);
     try {
-      point.value = read();
+      read(observer);
     } catch (...) {
-      return family;  // a failing callback: no point this time
+      family.points.clear();  // a failing callback: no points this time
     }
-    family.points.push_back(std::move(point));
+    if (observer.dropped_ != 0) {
+      registry_.label_errors.fetch_add(observer.dropped_, std::memory_order_relaxed);
+    }
     return family;
   }
   family.points.reserve(entries_.size() + (overflow_ ? 1 : 0));
@@ -419,6 +422,12 @@ MetricFamilyData Instrument::collect() const {
     fill_point(*overflow_, family.points.back());
   }
   return family;
+}
+
+void Instrument::set_callback(std::function<void(CallbackObserver&)> read) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  callback_ = std::move(read);
+  callback_start_ = now_unix_nanos();
 }
 
 Instrument& RegistryState::define(MetricKind kind, std::string_view name, std::string_view help,

@@ -59,10 +59,8 @@ class Instrument {
   // ran out. The result is a ScalarSeries or a HistogramSeries, by kind.
   void* find_series(LabelValues labels) noexcept;
 
-  void set_callback(std::function<double()> read) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    callback_ = std::move(read);
-  }
+  // Makes this a callback instrument: collect() reports what read observes.
+  void set_callback(std::function<void(CallbackObserver&)> read);
   MetricFamilyData collect() const;
 
  private:
@@ -101,7 +99,8 @@ class Instrument {
   std::vector<Ends> name_ends_;  // of each label name, for order()
   const std::size_t cardinality_limit_;
   RegistryState& registry_;
-  std::function<double()> callback_;
+  std::function<void(CallbackObserver&)> callback_;
+  std::int64_t callback_start_ = 0;  // when the callback was set: its points' start time
 
   std::atomic<Table*> table_;
   mutable std::mutex mutex_;                    // inserts and collection
