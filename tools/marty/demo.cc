@@ -13,12 +13,13 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "demo_metrics.h"
 #include "mmf/exporters.h"
 #include "mmf/observability.h"
 
@@ -161,7 +162,8 @@ void print_headers(const char* service, const char* what, const Headers& headers
 }
 
 // One walk-through of the scenario, narrated.
-void walk_through(mmf::Tracer& tracer) {
+void walk_through(mmf::Tracer& tracer, DemoMetrics& metrics) {
+  const auto started = std::chrono::steady_clock::now();
   const mmf::Propagator gateway_propagation(
       mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
   const mmf::Propagator payment_propagation(
@@ -212,8 +214,13 @@ void walk_through(mmf::Tracer& tracer) {
       done.set_value();
     }));
     done.get_future().wait();
+    metrics.record_payment("success", "card");
   }
   call.end();
+  // Recorded while the server span is current: the histogram bucket keeps its trace ID.
+  metrics.record_request(
+      "POST", "/payments", 201,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   std::printf("\n[gateway] this request's trace_id=%s correlation_id=%s\n",
               server.context().trace_id.to_hex().c_str(), mmf::get_correlation_id().c_str());
 
@@ -261,15 +268,16 @@ struct TrafficStats {
 
 // One simulated request through gateway -> payment -> worker, checked at every hop.
 void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, Worker& worker,
-                       TrafficStats& stats, std::uint64_t n) {
+                       DemoMetrics& metrics, TrafficStats& stats, std::uint64_t n) {
+  const auto started = std::chrono::steady_clock::now();
   Headers incoming;
   if (n % 3 != 0) incoming["X-Correlation-ID"] = "load-" + std::to_string(n);
   if (n % 2 == 0) {
-    mmf::SpanContext upstream{.trace_id = mmf::new_trace_id(),
-                              .span_id = mmf::new_span_id(),
-                              // Upstream samples 1 request in 1000 too.
-                              .flags = mmf::TraceFlags(n % 2000 == 0 ? mmf::TraceFlags::kSampled
-                                                                     : 0)};
+    mmf::SpanContext upstream{
+        .trace_id = mmf::new_trace_id(),
+        .span_id = mmf::new_span_id(),
+        // Upstream samples 1 request in 1000 too.
+        .flags = mmf::TraceFlags(n % 2000 == 0 ? mmf::TraceFlags::kSampled : 0)};
     incoming["traceparent"] = mmf::format_traceparent(upstream);
   }
   mmf::ContextScope gateway(propagation.extract(incoming));
@@ -293,20 +301,37 @@ void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, 
     stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
     if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
   }));
+  const bool declined = n % 50 == 0;
+  metrics.record_payment(declined ? "declined" : "success", n % 4 == 0 ? "wallet" : "card");
+  metrics.record_request(
+      "POST", "/payments", declined ? 402 : 201,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   stats.requests.fetch_add(1, std::memory_order_relaxed);
 }
 
-int serve_traffic(const TracingSetup& setup, std::chrono::milliseconds duration) {
+int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
+  const std::chrono::milliseconds duration = *options.duration;
   // Sampled like a production service (1 trace in 1000, unless OTEL_TRACES_SAMPLER says
   // otherwise), so that the console is not flooded; every span is still counted.
   mmf::ConfigErrors errors;
   std::shared_ptr<mmf::Sampler> sampler = mmf::sampler_from_env(mmf::process_environment(), errors);
   if (!errors.empty()) {
-    for (const auto& error : errors) std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
+    for (const auto& error : errors)
+      std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
     return 2;
   }
   if (!sampler) sampler = mmf::parent_based_sampler(mmf::trace_id_ratio_sampler(0.001));
-  mmf::Tracer tracer(tracer_options(setup.exporter, sampler));
+  const mmf::TracerOptions traced = tracer_options(setup.exporter, sampler);
+  mmf::Tracer tracer(traced);
+  DemoMetrics metrics(tracer);
+  const int port = options.metrics_port.value_or(9464);
+  if (auto error = metrics.serve(port, !options.metrics_port, traced.resource)) {
+    std::fprintf(stderr, "marty demo: %s\n", error->c_str());
+    return 2;
+  }
+  std::fprintf(
+      stderr, "marty demo: metrics at http://127.0.0.1:%d/metrics%s\n", metrics.port(),
+      !options.metrics_port && metrics.port() != port ? " (the default port 9464 is taken)" : "");
   std::fprintf(stderr,
                "marty demo: serving simulated traffic for %.1f s on 2 request threads, sampler "
                "%s, spans to %s\n",
@@ -322,7 +347,7 @@ int serve_traffic(const TracingSetup& setup, std::chrono::milliseconds duration)
       threads.emplace_back([&, t] {
         for (std::uint64_t n = static_cast<std::uint64_t>(t);
              std::chrono::steady_clock::now() - start < duration; n += 2) {
-          simulated_request(tracer, propagation, worker, stats, n);
+          simulated_request(tracer, propagation, worker, metrics, stats, n);
         }
       });
     }
@@ -352,13 +377,15 @@ int serve_traffic(const TracingSetup& setup, std::chrono::milliseconds duration)
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
-  std::fprintf(stderr, "marty demo (%s %s): request context, propagation and tracing at work\n",
+  std::fprintf(stderr,
+               "marty demo (%s %s): request context, propagation, tracing and metrics at work\n",
                mmf::kLibraryName, mmf::kVersion);
   const std::optional<TracingSetup> setup = tracing_setup();
   if (!setup) return 2;
   {
     mmf::Tracer tracer(tracer_options(setup->exporter, nullptr));
-    walk_through(tracer);
+    DemoMetrics metrics(tracer);
+    walk_through(tracer, metrics);
     std::fflush(stdout);
     std::printf("\n== 7. The spans of these requests, exported to %s ==\n",
                 setup->destination.c_str());
@@ -368,13 +395,20 @@ int run_demo(const DemoOptions& options) {
     }
     const mmf::TracerStats stats = tracer.stats();
     std::fflush(stdout);
-    std::fprintf(stderr, "marty demo: %llu spans recorded, %llu exported, %llu lost\n",
-                 static_cast<unsigned long long>(stats.spans_started),
-                 static_cast<unsigned long long>(stats.spans_exported),
-                 static_cast<unsigned long long>(stats.dropped_export_failed +
-                                                 stats.dropped_queue_full));
+    std::fprintf(
+        stderr, "marty demo: %llu spans recorded, %llu exported, %llu lost\n",
+        static_cast<unsigned long long>(stats.spans_started),
+        static_cast<unsigned long long>(stats.spans_exported),
+        static_cast<unsigned long long>(stats.dropped_export_failed + stats.dropped_queue_full));
+    std::printf(
+        "\n== 8. Their metrics, as Prometheus reads them from /metrics (OpenMetrics; the bucket "
+        "after '#' is an exemplar: the trace of a request that landed there) ==\n%s",
+        metrics.excerpt().c_str());
+    if (!options.duration) {
+      std::printf("(marty demo --duration 30 serves them at http://127.0.0.1:9464/metrics)\n");
+    }
   }
-  if (options.duration) return serve_traffic(*setup, *options.duration);
+  if (options.duration) return serve_traffic(*setup, options);
   return 0;
 }
 

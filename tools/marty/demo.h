@@ -9,6 +9,9 @@ namespace marty {
 struct DemoOptions {
   // Keep serving simulated traffic for this long; one walk-through when unset.
   std::optional<std::chrono::milliseconds> duration;
+  // Where the traffic serves /metrics (0: any free port). Unset: 9464, or a free port when
+  // 9464 is taken.
+  std::optional<int> metrics_port;
 };
 
 // Runs the demo. Narrates on stdout, reports on stderr. Returns the process exit code: non-zero

@@ -1,7 +1,7 @@
 // marty: the command-line tool of mmf-observability.
 //
 //   marty --help | --version
-//   marty demo [--duration SECONDS]
+//   marty demo [--duration SECONDS] [--metrics-port PORT]
 //
 // Later capabilities add subcommands (generate service, the local backend).
 #include <charconv>
@@ -22,16 +22,19 @@ constexpr int kUsageError = 2;
 constexpr const char* kUsage = R"(marty - the mmf-observability command-line tool
 
 Usage:
-  marty demo [--duration SECONDS]   run the demo: request context and propagation at work
+  marty demo [--duration SECONDS] [--metrics-port PORT]
+                                    run the demo: context, propagation, tracing, metrics
   marty --version                   print the version
   marty --help                      print this help
 
 Commands:
   demo      Walks one simulated request through a gateway, a payment service, a worker
-            thread and a legacy Python MMF caller, printing the context at each hop.
-            With --duration, keeps serving simulated traffic on several threads for that
-            many seconds (fractions allowed), checks that every hop kept its request's
-            correlation ID, and prints a summary on stderr.
+            thread and a legacy Python MMF caller, printing the context at each hop, then
+            its spans and metrics. With --duration, keeps serving simulated traffic on
+            several threads for that many seconds (fractions allowed), checks that every
+            hop kept its request's correlation ID, serves the metrics for Prometheus at
+            http://127.0.0.1:PORT/metrics (--metrics-port, default 9464 or a free port when
+            9464 is taken; 0 picks a free port), and prints a summary on stderr.
 )";
 
 int usage_error(const std::string& message) {
@@ -59,6 +62,22 @@ int run_demo_command(const std::vector<std::string_view>& args) {
       return 0;
     }
     std::string_view value;
+    if (arg == "--metrics-port" || arg.starts_with("--metrics-port=")) {
+      if (arg == "--metrics-port") {
+        if (i + 1 == args.size()) return usage_error("--metrics-port needs a port number");
+        value = args[++i];
+      } else {
+        value = arg.substr(std::string_view("--metrics-port=").size());
+      }
+      int port = -1;
+      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), port);
+      if (error != std::errc() || end != value.data() + value.size() || port < 0 || port > 65535) {
+        return usage_error("--metrics-port must be a port number (0 to 65535), got '" +
+                           std::string(value) + "'");
+      }
+      options.metrics_port = port;
+      continue;
+    }
     if (arg == "--duration") {
       if (i + 1 == args.size()) return usage_error("--duration needs a number of seconds");
       value = args[++i];
