@@ -87,5 +87,10 @@ class OtlpSpanExporter final : public SpanExporter {
 // default and add an error naming the variable.
 OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, ConfigErrors& errors,
                                                    OtlpExporterOptions defaults = {});
+// The same for another signal ("METRICS" or "LOGS"): its per-signal variables
+// (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, ...).
+OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, std::string_view signal,
+                                                   ConfigErrors& errors,
+                                                   OtlpExporterOptions defaults = {});
 
 }  // namespace mmf

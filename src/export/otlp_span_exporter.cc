@@ -95,10 +95,17 @@ OtlpExporterStats OtlpSpanExporter::stats() const noexcept {
 
 OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, ConfigErrors& errors,
                                                    OtlpExporterOptions defaults) {
+  return otlp_exporter_options_from_env(env, "TRACES", errors, std::move(defaults));
+}
+
+OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, std::string_view signal,
+                                                   ConfigErrors& errors,
+                                                   OtlpExporterOptions defaults) {
   OtlpExporterOptions options = std::move(defaults);
-  options.http = otlp_http_options_from_env(env, "TRACES", errors, std::move(options.http));
+  options.http = otlp_http_options_from_env(env, signal, errors, std::move(options.http));
+  const std::string per_signal = "OTEL_EXPORTER_OTLP_" + std::string(signal) + "_PROTOCOL";
   for (std::string_view name :
-       {"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"}) {
+       {std::string_view("OTEL_EXPORTER_OTLP_PROTOCOL"), std::string_view(per_signal)}) {
     const std::optional<std::string> value = read_string(env, name);
     if (!value) continue;
     if (const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(*value)) {
