@@ -29,6 +29,17 @@ int main() {
   if (!tracer.force_flush(std::chrono::seconds(10)) || tracer.stats().spans_exported != 1) return 3;
   // An OTLP exporter is made (and so linked), not used.
   mmf::OtlpSpanExporter otlp(mmf::OtlpExporterOptions{});
+  // Metrics: a registry with the library's own series, served on a free loopback port.
+  mmf::MetricRegistry registry;
+  registry.create_counter("consumer_checks_total", "Checks.").inc();
+  mmf::publish_tracer_metrics(registry, tracer);
+  mmf::MetricsServer server(registry, {.bind_address = "127.0.0.1", .port = 0});
+  if (server.port() <= 0) return 5;
+  const std::string scrape = mmf::scrape_metrics(registry, "", "").body;
+  if (scrape.find("consumer_checks_total 1") == std::string::npos ||
+      scrape.find("mmf_telemetry_spans_exported_total 1") == std::string::npos) {
+    return 6;
+  }
   std::printf("mmf-observability %s: ok\n", mmf::kVersion);
   return errors.empty() ? 0 : 4;
 }
