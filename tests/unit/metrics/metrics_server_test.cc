@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -289,6 +290,37 @@ TEST_F(MetricsServerTest, ScrapesDuringRecordingSeeExactTotalsAtTheEnd) {
   const std::string body = get(server.port(), "/metrics").body;
   EXPECT_NE(body.find("work_total{worker=\"0\"} 200000\n"), std::string::npos) << body;
   EXPECT_NE(body.find("work_total{worker=\"1\"} 200000\n"), std::string::npos);
+}
+
+TEST_F(MetricsServerTest, RecordingNeverWaitsForAScrapeInProgress) {
+  Counter counter = registry_.create_counter("busy_total", "Busy.", {"k"});
+  BoundCounter existing = counter.bind({{"k", "existing"}});
+  std::promise<void> recorded;
+  std::shared_future<void> recorded_future = recorded.get_future().share();
+  std::atomic<bool> in_collection{false};
+  // A callback that holds the scrape in the middle of collection until recording is done.
+  registry_.create_callback_gauge("slow_source", "Slow.", [&] {
+    in_collection = true;
+    recorded_future.wait_for(std::chrono::seconds(10));
+    return 1.0;
+  });
+  MetricsServer server(registry_, options());
+  std::thread scrape([&] { EXPECT_EQ(get(server.port(), "/metrics").status, 200); });
+  while (!in_collection) std::this_thread::yield();
+  // While the scrape is stuck in collection: existing series, new series, a new instrument.
+  auto recording = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 1000; ++i) existing.inc();
+    counter.inc({{"k", "new"}});
+    registry_.create_counter("created_meanwhile_total", "New.").inc();
+  });
+  EXPECT_EQ(recording.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "recording waited for the scrape";
+  recorded.set_value();
+  recording.wait();
+  scrape.join();
+  const std::string body = get(server.port(), "/metrics").body;
+  EXPECT_NE(body.find("busy_total{k=\"existing\"} 1000\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("created_meanwhile_total 1\n"), std::string::npos);
 }
 
 }  // namespace
