@@ -38,27 +38,6 @@ inline Ends ends_of(std::string_view text) noexcept {
   return ends;
 }
 
-// Equality of two texts: short ones (up to 16 bytes) with the word loads above, longer ones
-// with memcmp.
-inline bool same_text(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
-  if (a.size() <= 8) {
-    const Ends x = ends_of(a);
-    const Ends y = ends_of(b);
-    return x.first == y.first && x.last == y.last;
-  }
-  std::uint64_t a0;
-  std::uint64_t a1;
-  std::uint64_t b0;
-  std::uint64_t b1;
-  std::memcpy(&a0, a.data(), 8);
-  std::memcpy(&b0, b.data(), 8);
-  std::memcpy(&a1, a.data() + a.size() - 8, 8);
-  std::memcpy(&b1, b.data() + b.size() - 8, 8);
-  return a0 == b0 && a1 == b1;
-}
-
 std::string quoted(std::string_view text) {
   return "'" + std::string(text.substr(0, 128)) + (text.size() > 128 ? "...'" : "'");
 }
@@ -177,6 +156,35 @@ ScalarCell* make_scalar_cell(ScalarSeries& series, std::size_t index) noexcept {
   return cell;
 }
 
+BucketFinder::BucketFinder(const double* bounds, std::size_t count)
+    : bounds_(bounds), count_(count) {
+  // The window of exponents: from the smallest positive bound's to one above the largest
+  // bound's. A positive value below the window is below every positive bound (its start is the
+  // count of the others, as for low_); one above is above every bound (start = count).
+  const auto exponent_of = [](double positive) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &positive, sizeof bits);
+    return static_cast<std::uint32_t>(bits >> 52);
+  };
+  std::size_t first_positive = 0;
+  while (first_positive < count && !(bounds[first_positive] > 0)) ++first_positive;
+  if (first_positive == count) {  // no positive bound: every positive value is above them all
+    low_ = high_ = 0;
+    starts_ = std::make_unique<std::uint32_t[]>(1);
+    starts_[0] = static_cast<std::uint32_t>(count);
+    return;
+  }
+  low_ = exponent_of(bounds[first_positive]);
+  high_ = std::min<std::uint32_t>(exponent_of(bounds[count - 1]) + 1, 2047);
+  starts_ = std::make_unique<std::uint32_t[]>(high_ - low_ + 1);
+  std::size_t below = 0;
+  for (std::uint32_t e = low_; e <= high_; ++e) {
+    const double binade_start = std::ldexp(1.0, static_cast<int>(e) - 1023);
+    while (below < count && bounds[below] < binade_start) ++below;
+    starts_[e - low_] = static_cast<std::uint32_t>(below);
+  }
+}
+
 HistogramCell* make_histogram_cell(HistogramSeries& series, std::size_t index) noexcept {
   HistogramCell* cell = nullptr;
   try {
@@ -228,39 +236,57 @@ Instrument::Instrument(MetricKind kind, std::string name, std::string help, std:
   table_.store(tables_.back().get(), std::memory_order_release);
 }
 
-bool Instrument::order(LabelValues labels, LabelText* ordered) const noexcept {
+namespace {
+
+// A 64-bit finaliser (the one of MurmurHash3's fmix64 family, other constants): every input
+// bit affects every output bit.
+inline std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  return x ^ (x >> 32);
+}
+
+}  // namespace
+
+// One pass over the labels: each is put at its name's position and hashed there. The hash of
+// a series is the sum of its values' hashes, each mixed with its position, so that the order in
+// which the labels come does not change it, and no second pass is needed. A value's hash reads
+// its size and its first and last 8 bytes only: the middle of long values is left to the
+// comparison that follows every hash match.
+[[gnu::always_inline]] inline bool Instrument::order_and_hash(LabelValues labels,
+                                                              LabelText* ordered,
+                                                              std::uint64_t& hash) const noexcept {
   const std::size_t count = label_names_.size();
   if (labels.size() != count) return false;
   std::uint64_t seen = 0;  // kMaxLabels <= 64
+  std::uint64_t h = 0;
+  std::size_t given = 0;
   for (const auto& [name, value] : labels) {
-    // The given name's size and end words, compared with those kept for each label name: a
-    // name of up to 16 bytes is equal when they are; longer ones are compared whole.
+    // The given name's size and end words, compared with those kept for each label name (a
+    // name of up to 16 bytes is equal when they are; longer ones are compared whole), starting
+    // with the name declared at this position, where callers usually put it.
     const Ends ends = ends_of(name);
-    std::size_t at = 0;
-    while (at < count &&
-           !(name.size() == label_names_[at].size() && ends.first == name_ends_[at].first &&
-             ends.last == name_ends_[at].last && (name.size() <= 16 || name == label_names_[at]))) {
-      ++at;
+    const auto is = [&](std::size_t at) {
+      return name.size() == label_names_[at].size() && ends.first == name_ends_[at].first &&
+             ends.last == name_ends_[at].last && (name.size() <= 16 || name == label_names_[at]);
+    };
+    std::size_t at = given;
+    if (!is(at)) {
+      at = 0;
+      while (at < count && !is(at)) ++at;
     }
     if (at == count || (seen & (std::uint64_t{1} << at)) != 0) return false;
     seen |= std::uint64_t{1} << at;
-    ordered[at] = {value.data(), value.size()};
+    const Ends value_ends = ends_of(value);
+    ordered[at] = {value.data(), value.size(), value_ends.first, value_ends.last};
+    h += mix((value_ends.first * 0x9e3779b97f4a7c15ULL) ^ value_ends.last ^
+             (std::uint64_t{value.size()} << 8) ^ at);
+    ++given;
   }
+  hash = h;
   return true;
-}
-
-std::uint64_t Instrument::hash(const LabelText* values, std::size_t count) noexcept {
-  // Each value's size and its first and last 8 bytes: the middle of long values is left to
-  // the comparison that follows every hash match, which keeps hashing short and branch-free.
-  constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t h = 0x243f6a8885a308d3ULL;
-  for (std::size_t i = 0; i < count; ++i) {
-    const Ends ends = ends_of(values[i].view());
-    h = (h ^ values[i].size ^ (ends.first * kMultiplier)) * kMultiplier;
-    h = (h ^ ends.last) * kMultiplier;
-    h ^= h >> 29;
-  }
-  return h ^ (h >> 32);
 }
 
 Instrument::Entry* Instrument::probe(const Table& table, std::uint64_t hash,
@@ -270,19 +296,24 @@ Instrument::Entry* Instrument::probe(const Table& table, std::uint64_t hash,
     if (entry == nullptr) return nullptr;
     if (entry->hash != hash) continue;
     bool same = true;
-    for (std::size_t v = 0; v < count && same; ++v)
-      same = same_text(entry->values[v], values[v].view());
+    for (std::size_t v = 0; v < count && same; ++v) {
+      const ValueKey& key = entry->keys[v];
+      same =
+          key.size == values[v].size && key.first == values[v].first &&
+          key.last == values[v].last &&
+          (key.size <= 16 || std::memcmp(entry->values[v].data(), values[v].data, key.size) == 0);
+    }
     if (same) return entry;
   }
 }
 
 void* Instrument::find_series(LabelValues labels) noexcept {
   LabelText ordered[kMaxLabels];
-  if (!order(labels, ordered)) {
+  std::uint64_t h;
+  if (!order_and_hash(labels, ordered, h)) {
     registry_.label_errors.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  const std::uint64_t h = hash(ordered, label_names_.size());
   if (Entry* entry =
           probe(*table_.load(std::memory_order_acquire), h, ordered, label_names_.size())) {
     return entry->series();
@@ -301,11 +332,14 @@ std::unique_ptr<Instrument::Entry> Instrument::make_entry(std::uint64_t hash,
   entry->overflow = overflow;
   if (!overflow) {
     entry->values.reserve(label_names_.size());
-    for (std::size_t i = 0; i < label_names_.size(); ++i)
+    entry->keys = std::make_unique<ValueKey[]>(label_names_.size());
+    for (std::size_t i = 0; i < label_names_.size(); ++i) {
       entry->values.emplace_back(values[i].view());
+      entry->keys[i] = {values[i].size, values[i].first, values[i].last};
+    }
   }
   if (kind_ == MetricKind::kHistogram) {
-    entry->histogram = std::make_unique<HistogramSeries>(bounds_.data(), bounds_.size());
+    entry->histogram = std::make_unique<HistogramSeries>(buckets_);
     entry->histogram->start_time_unix_nano = now_unix_nanos();
   } else {
     entry->scalar = std::make_unique<ScalarSeries>();

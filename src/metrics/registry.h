@@ -27,18 +27,29 @@ namespace mmf::detail {
 
 inline constexpr std::size_t kMaxLabels = 32;
 
-// A label value as a recording gave it: like a string_view, but trivially constructible, so
-// that declaring an array of kMaxLabels of them costs no zeroing on every recording.
 // The first and last up-to-8 bytes of a text, loaded as two words (registry.cc).
 struct Ends {
   std::uint64_t first = 0;
   std::uint64_t last = 0;
 };
 
+// A label value as a recording gave it, with its size and end words (what the hash and the
+// comparison of values up to 16 bytes use): like a string_view, but trivially constructible, so
+// that declaring an array of kMaxLabels of them costs no zeroing on every recording.
 struct LabelText {
   const char* data;
   std::size_t size;
+  std::uint64_t first;
+  std::uint64_t last;
   std::string_view view() const noexcept { return {data, size}; }
+};
+
+// What an entry keeps of each value to compare it without reading the string: equal sizes and
+// end words mean equal values up to 16 bytes; longer ones are compared whole.
+struct ValueKey {
+  std::size_t size;
+  std::uint64_t first;
+  std::uint64_t last;
 };
 
 class Instrument {
@@ -66,6 +77,7 @@ class Instrument {
  private:
   struct Entry {
     std::uint64_t hash = 0;
+    std::unique_ptr<ValueKey[]> keys;  // one per value, for probe()
     std::vector<std::string> values;
     bool overflow = false;
     std::unique_ptr<ScalarSeries> scalar;
@@ -81,9 +93,8 @@ class Instrument {
     std::unique_ptr<std::atomic<Entry*>[]> slots;
   };
 
-  // labels put in the order of label_names_; false when they do not match.
-  bool order(LabelValues labels, LabelText* ordered) const noexcept;
-  static std::uint64_t hash(const LabelText* values, std::size_t count) noexcept;
+  // labels put in the order of label_names_, and their hash; false when they do not match.
+  bool order_and_hash(LabelValues labels, LabelText* ordered, std::uint64_t& hash) const noexcept;
   static Entry* probe(const Table& table, std::uint64_t hash, const LabelText* values,
                       std::size_t count) noexcept;
   void* insert(std::uint64_t hash, const LabelText* values);
@@ -96,7 +107,8 @@ class Instrument {
   const std::string unit_;
   const std::vector<std::string> label_names_;
   const std::vector<double> bounds_;
-  std::vector<Ends> name_ends_;  // of each label name, for order()
+  const BucketFinder buckets_{bounds_.data(), bounds_.size()};  // after bounds_
+  std::vector<Ends> name_ends_;                                 // of each label name, for order()
   const std::size_t cardinality_limit_;
   RegistryState& registry_;
   std::function<void(CallbackObserver&)> callback_;
