@@ -89,7 +89,6 @@ struct alignas(64) HistogramCell {
   explicit HistogramCell(std::size_t buckets)
       : counts(new std::atomic<std::uint64_t>[buckets]()), exemplars(new ExemplarSlot[buckets]) {}
   std::atomic<double> sum{0};
-  std::atomic<std::uint64_t> count{0};
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts;
   std::unique_ptr<ExemplarSlot[]> exemplars;
 };
