@@ -53,7 +53,10 @@ struct OtlpMetricsExporter::State {
   std::atomic<std::uint64_t> points_sent{0};
   std::atomic<std::uint64_t> points_rejected{0};
 
-  std::string body;  // reused between pushes
+  // Reused between pushes (only the push thread touches them): the collection, collected into
+  // again, and the request body.
+  std::vector<detail::MetricFamilyData> families;
+  std::string body;
 
   State(const MetricRegistry& r, OtlpMetricsExporterOptions o)
       : registry(r),
@@ -70,7 +73,7 @@ bool OtlpMetricsExporter::State::push(Clock::time_point deadline) noexcept {
   std::uint64_t points = 0;
   const bool json = options.otlp.protocol == OtlpProtocol::kHttpJson;
   try {
-    std::vector<detail::MetricFamilyData> families = registry.state().collect();
+    registry.state().collect_into(families);
     if (options.process_metrics) {
       for (auto& family : detail::collect_process_metrics()) families.push_back(std::move(family));
     }
@@ -85,6 +88,8 @@ bool OtlpMetricsExporter::State::push(Clock::time_point deadline) noexcept {
   } catch (...) {  // out of memory while collecting or encoding: the next push may fit
     body.clear();
     body.shrink_to_fit();
+    families.clear();
+    families.shrink_to_fit();
     failed_pushes.fetch_add(1, std::memory_order_relaxed);
     detail::report(kComponent, "out of memory while collecting or encoding the metrics");
     return false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -144,6 +145,31 @@ void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span) n
   slot.sequence.store(sequence + 2, std::memory_order_release);
 }
 
+namespace {
+
+void mark_used(std::atomic<std::uint64_t>& used, std::size_t index) noexcept {
+  if (index < kMaxRecordingThreads) {
+    used.fetch_or(std::uint64_t{1} << index, std::memory_order_release);
+  }
+}
+
+// Calls fn(cell) for each cell of series that exists: those whose bit is set in used_cells, and
+// the shared one. A cell created while this runs may be missed; it holds no value yet.
+template <class Series, class Fn>
+void for_each_cell(const Series& series, Fn fn) {
+  std::uint64_t used = series.used_cells.load(std::memory_order_acquire);
+  while (used != 0) {
+    const int index = std::countr_zero(used);
+    used &= used - 1;
+    if (const auto* cell = series.cells_[index].load(std::memory_order_acquire)) fn(*cell);
+  }
+  if (const auto* cell = series.cells_[kMaxRecordingThreads].load(std::memory_order_acquire)) {
+    fn(*cell);
+  }
+}
+
+}  // namespace
+
 ScalarCell* make_scalar_cell(ScalarSeries& series, std::size_t index) noexcept {
   auto* cell = new (std::nothrow) ScalarCell();
   if (cell == nullptr) return nullptr;
@@ -153,6 +179,7 @@ ScalarCell* make_scalar_cell(ScalarSeries& series, std::size_t index) noexcept {
     delete cell;
     return expected;
   }
+  mark_used(series.used_cells, index);
   return cell;
 }
 
@@ -197,6 +224,7 @@ HistogramCell* make_histogram_cell(HistogramSeries& series, std::size_t index) n
     delete cell;
     return expected;
   }
+  mark_used(series.used_cells, index);
   return cell;
 }
 
@@ -381,8 +409,14 @@ void* Instrument::insert(std::uint64_t hash, const LabelText* values) {
 }
 
 void Instrument::fill_point(const Entry& entry, PointData& point) const {
+  // point may hold a previous collection's values: every field is set.
   point.label_values = entry.values;
   point.overflow = entry.overflow;
+  point.value = 0;
+  point.sum = 0;
+  point.count = 0;
+  point.exemplars.clear();
+  if (!entry.histogram) point.bucket_counts.clear();
   if (entry.scalar) {
     const ScalarSeries& series = *entry.scalar;
     point.start_time_unix_nano = series.start_time_unix_nano;
@@ -391,13 +425,11 @@ void Instrument::fill_point(const Entry& entry, PointData& point) const {
       return;
     }
     std::optional<Exemplar> exemplar;
-    for (const auto& slot : series.cells_) {
-      const ScalarCell* cell = slot.load(std::memory_order_acquire);
-      if (cell == nullptr) continue;
-      point.value += static_cast<double>(cell->whole.load(std::memory_order_relaxed)) +
-                     cell->value.load(std::memory_order_relaxed);
-      if (kind_ == MetricKind::kCounter) keep_latest(exemplar, read_exemplar(cell->exemplar));
-    }
+    for_each_cell(series, [&](const ScalarCell& cell) {
+      point.value += static_cast<double>(cell.whole.load(std::memory_order_relaxed)) +
+                     cell.value.load(std::memory_order_relaxed);
+      if (kind_ == MetricKind::kCounter) keep_latest(exemplar, read_exemplar(cell.exemplar));
+    });
     if (exemplar) point.exemplars.push_back(exemplar);
     return;
   }
@@ -406,24 +438,23 @@ void Instrument::fill_point(const Entry& entry, PointData& point) const {
   const std::size_t buckets = series.bucket_count();
   point.bucket_counts.assign(buckets, 0);
   point.exemplars.assign(buckets, std::nullopt);
-  for (const auto& slot : series.cells_) {
-    const HistogramCell* cell = slot.load(std::memory_order_acquire);
-    if (cell == nullptr) continue;
+  for_each_cell(series, [&](const HistogramCell& cell) {
     std::uint64_t cell_count = 0;
     for (std::size_t b = 0; b < buckets; ++b) {
-      const std::uint64_t n = cell->counts[b].load(std::memory_order_relaxed);
+      const std::uint64_t n = cell.counts[b].load(std::memory_order_relaxed);
       point.bucket_counts[b] += n;
       cell_count += n;
-      keep_latest(point.exemplars[b], read_exemplar(cell->exemplars[b]));
+      keep_latest(point.exemplars[b], read_exemplar(cell.exemplars[b]));
     }
     // count is the sum of the buckets read, so that _count always equals the +Inf bucket.
     point.count += cell_count;
-    point.sum += cell->sum.load(std::memory_order_relaxed);
-  }
+    point.sum += cell.sum.load(std::memory_order_relaxed);
+  });
 }
 
-MetricFamilyData Instrument::collect() const {
-  MetricFamilyData family;
+void Instrument::collect_into(MetricFamilyData& family) const {
+  // Assignments, not constructions: family may hold a previous collection, whose strings and
+  // vectors are reused (no allocation when nothing changed).
   family.name = name_;
   family.help = help_;
   family.unit = unit_;
@@ -435,6 +466,7 @@ MetricFamilyData Instrument::collect() const {
     const std::function<void(CallbackObserver&)> read = callback_;
     const std::int64_t start = callback_start_;
     lock.unlock();  // the callback may take its time; recording never waits for it anyway
+    family.points.clear();
     CallbackObserver observer(family.points, label_names_.size(), start);
     try {
       read(observer);
@@ -444,18 +476,12 @@ MetricFamilyData Instrument::collect() const {
     if (observer.dropped_ != 0) {
       registry_.label_errors.fetch_add(observer.dropped_, std::memory_order_relaxed);
     }
-    return family;
+    return;
   }
-  family.points.reserve(entries_.size() + (overflow_ ? 1 : 0));
-  for (const auto& entry : entries_) {
-    family.points.emplace_back();
-    fill_point(*entry, family.points.back());
-  }
-  if (overflow_) {
-    family.points.emplace_back();
-    fill_point(*overflow_, family.points.back());
-  }
-  return family;
+  family.points.resize(entries_.size() + (overflow_ ? 1 : 0));
+  std::size_t at = 0;
+  for (const auto& entry : entries_) fill_point(*entry, family.points[at++]);
+  if (overflow_) fill_point(*overflow_, family.points[at]);
 }
 
 void Instrument::set_callback(std::function<void(CallbackObserver&)> read) {
@@ -529,15 +555,20 @@ Instrument& RegistryState::define(MetricKind kind, std::string_view name, std::s
   return made;
 }
 
-std::vector<MetricFamilyData> RegistryState::collect() const {
+void RegistryState::collect_into(std::vector<MetricFamilyData>& families) const {
   std::vector<Instrument*> instruments;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    instruments.reserve(instruments_.size());
     for (const auto& instrument : instruments_) instruments.push_back(instrument.get());
   }
+  families.resize(instruments.size());
+  for (std::size_t i = 0; i < instruments.size(); ++i) instruments[i]->collect_into(families[i]);
+}
+
+std::vector<MetricFamilyData> RegistryState::collect() const {
   std::vector<MetricFamilyData> families;
-  families.reserve(instruments.size());
-  for (const Instrument* instrument : instruments) families.push_back(instrument->collect());
+  collect_into(families);
   return families;
 }
 

@@ -72,7 +72,8 @@ class Instrument {
 
   // Makes this a callback instrument: collect() reports what read observes.
   void set_callback(std::function<void(CallbackObserver&)> read);
-  MetricFamilyData collect() const;
+  // Writes the instrument's series into family, reusing what family already holds.
+  void collect_into(MetricFamilyData& family) const;
 
  private:
   struct Entry {
@@ -132,7 +133,20 @@ class RegistryState {
                      std::string_view unit);
   // Every instrument's series, in the order the instruments were made.
   std::vector<MetricFamilyData> collect() const;
+  // The same into families, which ends with one family per instrument; the strings and vectors
+  // of a previous collection in it are reused, so that a steady scrape allocates almost nothing.
+  void collect_into(std::vector<MetricFamilyData>& families) const;
   MetricsStats stats() const noexcept;
+
+  // What scrape_metrics() keeps between scrapes of this registry: the last collection (to
+  // collect into again) and the size of the last answer (to reserve). One scrape at a time
+  // uses it; a concurrent one collects into its own.
+  struct ScrapeCache {
+    std::mutex mutex;
+    std::vector<MetricFamilyData> families;
+    std::size_t last_size = 0;
+  };
+  ScrapeCache& scrape_cache() const noexcept { return scrape_cache_; }
 
   std::atomic<std::uint64_t> label_errors{0};
   std::atomic<std::uint64_t> overflowed{0};
@@ -143,6 +157,7 @@ class RegistryState {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Instrument>> instruments_;
   std::map<std::string, Instrument*, std::less<>> by_name_;
+  mutable ScrapeCache scrape_cache_;
 };
 
 // Name rules, shared with the exposition.

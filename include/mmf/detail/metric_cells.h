@@ -168,6 +168,9 @@ class ScalarSeries {
   }
 
   std::atomic<ScalarCell*> cells_[kMaxRecordingThreads + 1] = {};
+  // Bit i is set once cells_[i] exists (i < kMaxRecordingThreads), so that collection visits
+  // the cells in use instead of every slot.
+  std::atomic<std::uint64_t> used_cells{0};
   std::atomic<double> last_value{0};  // a gauge's value (set() writes it; the cells are unused)
   std::int64_t start_time_unix_nano = 0;
 };
@@ -205,6 +208,7 @@ class HistogramSeries {
   std::size_t bucket_count() const noexcept { return buckets_->bound_count() + 1; }
 
   std::atomic<HistogramCell*> cells_[kMaxRecordingThreads + 1] = {};
+  std::atomic<std::uint64_t> used_cells{0};  // as ScalarSeries::used_cells
   std::int64_t start_time_unix_nano = 0;
 
  private:
