@@ -291,7 +291,10 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {
   std::uint64_t seen = 0;  // kMaxLabels <= 64
   std::uint64_t h = 0;
   std::size_t given = 0;
-  for (const auto& [name, value] : labels) {
+  for (const auto& label : labels) {
+    // (Plain variables, not a structured binding: clang 14 cannot capture those in a lambda.)
+    const std::string_view name = label.first;
+    const std::string_view value = label.second;
     // The given name's size and end words, compared with those kept for each label name (a
     // name of up to 16 bytes is equal when they are; longer ones are compared whole), starting
     // with the name declared at this position, where callers usually put it.
