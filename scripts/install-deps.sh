@@ -19,6 +19,9 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   # Library dependencies: libcurl for the OTLP/HTTP transport, zlib for gzip.
   libcurl4-openssl-dev zlib1g-dev
+  # The adapters for other libraries (built and tested when present): cpp-httplib (mounting
+  # /metrics on an application's server) and spdlog (the logging bridge, and a benchmark peer).
+  libcpp-httplib-dev libspdlog-dev
   # Test-only: protobuf (decoding OTLP payloads with the .proto files), a JSON parser, and the
   # metrics format checkers (promtool from prometheus, Debian's Python OpenMetrics parser).
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev prometheus python3-prometheus-client

@@ -8,14 +8,16 @@
 //   mmf::publish_tracer_metrics(registry, tracer);     // the span pipeline's
 //
 // The values are read at each collection from the counters the components keep anyway
-// (Tracer::stats(), propagation_counters(), MetricRegistry::stats()), so publishing costs the
+// (Tracer::stats(), LoggingPipeline::stats(), propagation_counters(), MetricRegistry::stats()),
+// so publishing costs the
 // recording paths nothing. docs/metrics.md lists every series.
 //
 // Thread-safety: call once per registry (calling again re-points the callbacks), from any
-// thread. Lifetime: tracer must outlive every later collection of registry (UnifiedObservability
-// guarantees it by owning both).
+// thread. Lifetime: tracer and logging must outlive every later collection of registry
+// (UnifiedObservability guarantees it by owning them all).
 #pragma once
 
+#include "mmf/log.h"
 #include "mmf/metrics.h"
 #include "mmf/tracer.h"
 
@@ -31,5 +33,9 @@ void publish_telemetry_metrics(MetricRegistry& registry);
 // mmf_telemetry_span_export_failures_total, mmf_telemetry_span_export_seconds_total,
 // mmf_telemetry_span_queue_depth.
 void publish_tracer_metrics(MetricRegistry& registry, const Tracer& tracer);
+
+// mmf_telemetry_logs_records_total, mmf_telemetry_logs_written_total,
+// mmf_telemetry_logs_dropped_total{reason}, mmf_telemetry_logs_debug_total{outcome}.
+void publish_logging_metrics(MetricRegistry& registry, const LoggingPipeline& logging);
 
 }  // namespace mmf

@@ -93,4 +93,30 @@ void publish_tracer_metrics(MetricRegistry& registry, const Tracer& tracer) {
                                  [t] { return value(t->stats().queue_depth); });
 }
 
+void publish_logging_metrics(MetricRegistry& registry, const LoggingPipeline& logging) {
+  const LoggingPipeline* l = &logging;
+  callback_total(registry, "mmf_telemetry_logs_records_total",
+                 "Log records made (at an enabled level).",
+                 [l] { return value(l->stats().records); });
+  callback_total(registry, "mmf_telemetry_logs_written_total", "Log records handed to the sinks.",
+                 [l] { return value(l->stats().written); });
+  registry.create_callback_counter(
+      "mmf_telemetry_logs_dropped_total", "Log records lost, by reason.", {"reason"},
+      [l](CallbackObserver& observer) {
+        const LoggingStats s = l->stats();
+        observer.observe(value(s.dropped_queue_full), {"queue_full"});
+        observer.observe(value(s.dropped_priority_queue_full), {"priority_queue_full"});
+        observer.observe(value(s.dropped_after_shutdown), {"after_shutdown"});
+      });
+  registry.create_callback_counter(
+      "mmf_telemetry_logs_debug_total",
+      "Debug records held by trace-aware debug logging, by what became of them.", {"outcome"},
+      [l](CallbackObserver& observer) {
+        const LoggingStats s = l->stats();
+        observer.observe(value(s.debug_held), {"held"});
+        observer.observe(value(s.debug_released), {"released"});
+        observer.observe(value(s.debug_discarded), {"discarded"});
+      });
+}
+
 }  // namespace mmf
