@@ -37,7 +37,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +46,19 @@
 #include "mmf/resource.h"
 
 namespace mmf {
+
+// Where a record was made. Not std::source_location: clang 14 with libstdc++ 12 has no
+// <source_location>; the builtins below (GCC and clang both have them) give the same.
+struct SourceLocation {
+  const char* file = nullptr;
+  std::uint32_t line = 0;
+  const char* function = nullptr;
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                          int line = __builtin_LINE(),
+                                          const char* function = __builtin_FUNCTION()) noexcept {
+    return {file, static_cast<std::uint32_t>(line), function};
+  }
+};
 
 // A field of one record: {"amount", 12.5}. Strings are copied when the record is made.
 using LogField = Attribute;
@@ -64,10 +76,8 @@ class Logger {
   }
   // Makes a record (when the level is enabled). Never throws and never blocks on I/O.
   void log(LogLevel level, std::string_view message, LogFields fields = {},
-           std::source_location where = std::source_location::current()) noexcept {
-    if (enabled(level)) {
-      write(level, message, fields, 0, where.file_name(), where.line(), where.function_name());
-    }
+           SourceLocation where = SourceLocation::current()) noexcept {
+    if (enabled(level)) write(level, message, fields, 0, where.file, where.line, where.function);
   }
   // For bridges from other logging libraries (mmf/log_spdlog.h): a record with its own time
   // (0: now) and source location (file and function: static storage, or null).

@@ -49,7 +49,7 @@ struct LogRecord {
   std::string operation{};
   std::string plugin{};
   std::vector<std::pair<std::string, std::string>> business{};  // the allowed business fields
-  // Where it was logged (from std::source_location: static storage). Empty when unknown.
+  // Where it was logged (__FILE__-like strings: static storage). Empty when unknown.
   std::string_view file{};
   std::uint32_t line = 0;
   std::string_view function{};

@@ -14,6 +14,8 @@
 #include "mmf/context.h"
 #include "mmf/coroutine.h"
 #include "mmf/ids.h"
+#include "mmf/log.h"
+#include "mmf/log_sinks.h"
 #include "mmf/metrics.h"
 #include "mmf/metrics_scrape.h"
 #include "mmf/metrics_server.h"

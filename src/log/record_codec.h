@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <source_location>
 #include <string>
 #include <string_view>
 
@@ -35,7 +34,7 @@ struct RecordHeader {
   std::int64_t time_unix_nano = 0;
   const Logger* logger = nullptr;
   const ContextData* context = nullptr;  // retained by the encoder
-  const char* file = nullptr;            // std::source_location's: static storage
+  const char* file = nullptr;            // SourceLocation's: static storage
   const char* function = nullptr;
 };
 

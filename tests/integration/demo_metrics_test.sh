@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo serves /metrics: runs `marty demo --duration` on a free port, scrapes it as
+# The demo serves /metrics and logs with context: runs `marty demo --duration` on a free port, scrapes it as
 # Prometheus would (OpenMetrics, then text 0.0.4 through promtool), and checks that the demo's
 # own series, the self-metrics and target_info are there and that the demo exits cleanly.
 # Usage: demo_metrics_test.sh <path to marty>
@@ -38,4 +38,10 @@ fi
 
 wait "$pid" || { echo "the demo failed:"; cat "$work/stderr"; exit 1; }
 pid=
+# The walk-through's log line: JSON, with the trace and correlation context added.
+line=$(grep '"message":"Payment processed"' "$work/stdout" | head -1)
+for expected in '"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"' '"correlation_id":"' \
+                '"user_id":"user_67890"' '"service":"marty-demo"' '"amount":12.5'; do
+  [[ $line == *"$expected"* ]] || { echo "the demo's log line lacks $expected: $line"; exit 1; }
+done
 echo "demo served /metrics at $url"

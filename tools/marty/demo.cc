@@ -21,6 +21,7 @@
 
 #include "demo_metrics.h"
 #include "mmf/exporters.h"
+#include "mmf/log.h"
 #include "mmf/observability.h"
 
 namespace marty {
@@ -202,6 +203,10 @@ void walk_through(mmf::Tracer& tracer, DemoMetrics& metrics) {
     mmf::Span charge_span = tracer.start_span("charge_card", {.kind = mmf::SpanKind::kServer});
     charge_span.set_attribute("payment.amount", 12.5).set_attribute("payment.currency", "EUR");
     auto in_charge = charge_span.activate();
+    std::printf("[payment] logs a line; the library adds the trace and correlation context:\n");
+    std::fflush(stdout);  // the log line is written by the logging pipeline's own thread
+    MMF_LOG_INFO("Payment processed", {{"amount", 12.5}, {"currency", "EUR"}});
+    mmf::default_logger().pipeline().flush();
 
     std::printf("\n== 4. It hands a fraud check to a worker thread with mmf::bind ==\n");
     std::promise<void> done;
@@ -294,6 +299,11 @@ void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, 
   }
   mmf::ContextScope payment(propagation.extract(outgoing));
   mmf::Span charge = tracer.start_span("charge_card", {.kind = mmf::SpanKind::kServer});
+  auto in_charge = charge.activate();
+  // Trace-aware debug logs: held for this request, written only if it fails (1 in 5,000 does).
+  mmf::DebugLogScope debug_logs;
+  MMF_LOG_DEBUG("charging card", {{"attempt", 1}});
+  if (n % 5000 == 4999) MMF_LOG_ERROR("card processor timeout", {{"after_ms", 3000}});
   stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
   if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
 
@@ -322,6 +332,9 @@ int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
   }
   if (!sampler) sampler = mmf::parent_based_sampler(mmf::trace_id_ratio_sampler(0.001));
   const mmf::TracerOptions traced = tracer_options(setup.exporter, sampler);
+  mmf::LoggingPipeline logging(
+      {.resource = traced.resource, .level = mmf::LogLevel::kDebug, .trace_aware_debug = true});
+  logging.make_default();
   mmf::Tracer tracer(traced);
   DemoMetrics metrics(tracer);
   const int port = options.metrics_port.value_or(9464);
@@ -371,19 +384,34 @@ int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
                static_cast<unsigned long long>(spans.spans_exported),
                static_cast<unsigned long long>(spans.dropped_queue_full),
                static_cast<unsigned long long>(spans.dropped_export_failed));
+  logging.shutdown();
+  const mmf::LoggingStats logs = logging.stats();
+  std::fprintf(
+      stderr,
+      "marty demo: log records %llu, written %llu, dropped %llu; debug records held "
+      "%llu, written for failed requests %llu, discarded %llu\n",
+      static_cast<unsigned long long>(logs.records), static_cast<unsigned long long>(logs.written),
+      static_cast<unsigned long long>(logs.dropped_queue_full + logs.dropped_priority_queue_full),
+      static_cast<unsigned long long>(logs.debug_held),
+      static_cast<unsigned long long>(logs.debug_released),
+      static_cast<unsigned long long>(logs.debug_discarded));
   return stats.mismatches.load() == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
-  std::fprintf(stderr,
-               "marty demo (%s %s): request context, propagation, tracing and metrics at work\n",
-               mmf::kLibraryName, mmf::kVersion);
+  std::fprintf(
+      stderr,
+      "marty demo (%s %s): request context, propagation, tracing, metrics and logs at work\n",
+      mmf::kLibraryName, mmf::kVersion);
   const std::optional<TracingSetup> setup = tracing_setup();
   if (!setup) return 2;
   {
-    mmf::Tracer tracer(tracer_options(setup->exporter, nullptr));
+    const mmf::TracerOptions traced = tracer_options(setup->exporter, nullptr);
+    mmf::LoggingPipeline logging({.resource = traced.resource});
+    logging.make_default();
+    mmf::Tracer tracer(traced);
     DemoMetrics metrics(tracer);
     walk_through(tracer, metrics);
     std::fflush(stdout);
