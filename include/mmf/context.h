@@ -123,6 +123,8 @@ class Context {
   Context with_session_id(std::string_view id) const;
   Context with_business_field(std::string_view key, std::string_view value) const;
   Context with_baggage(Baggage baggage) const;
+  // The same request, marked as work of a plugin (mmf/plugins.h): no new request ID.
+  Context with_plugin(std::string_view plugin) const;
 
   // True when both refer to the same immutable block (a cheap identity test).
   bool same_as(const Context& other) const noexcept { return data_ == other.data_; }

@@ -20,6 +20,7 @@
 #include "mmf/metrics_scrape.h"
 #include "mmf/metrics_server.h"
 #include "mmf/otlp_metrics_exporter.h"
+#include "mmf/plugins.h"
 #include "mmf/propagation.h"
 #include "mmf/telemetry_metrics.h"
 #include "mmf/trace_context.h"

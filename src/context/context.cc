@@ -170,6 +170,13 @@ Context Context::with_session_id(std::string_view id) const {
   return result;
 }
 
+Context Context::with_plugin(std::string_view plugin) const {
+  Data* data = clone();
+  Context result(data);
+  assign_id(data->plugin, plugin);
+  return result;
+}
+
 Context Context::with_business_field(std::string_view key, std::string_view value) const {
   Data* data = clone();
   Context result(data);
