@@ -6,8 +6,9 @@
 // A scrape answers as scrape_metrics() does (mmf/metrics_scrape.h): OpenMetrics 1.0 or
 // Prometheus text 0.0.4 by the Accept header, gzip when Accept-Encoding allows it, process
 // metrics and target_info as options.scrape says. With a bearer_token, a scrape without
-// "Authorization: Bearer <token>" gets 401. Other paths get 404, other methods than GET and
-// HEAD 405, a request that is not HTTP/1.x or is over the size limits 400 (or 431).
+// "Authorization: Bearer <token>" gets 401. options.routes add answers on other paths (each with
+// its own method and token). Other paths get 404, other methods 405, a request that is not
+// HTTP/1.x or is over the size limits 400 (or 431).
 //
 // Why not cpp-httplib: the core library has no HTTP server dependency (Debian's cpp-httplib is
 // a compiled library), and /metrics needs one path, one method and one answer per connection.
@@ -23,13 +24,45 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "mmf/metrics.h"
 #include "mmf/metrics_scrape.h"
 
 namespace mmf {
+
+// A request to an extra route (see MetricsServerOptions::routes). Views valid during the call.
+struct HttpRequest {
+  std::string_view method;  // "GET", "POST"...
+  std::string_view path;    // without the query
+  std::string_view query;   // after '?', as sent (see query_parameter)
+};
+
+struct HttpAnswer {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body{};
+};
+
+// An extra answer on the metrics port: health checks (/healthz, /readyz) and the admin
+// endpoint live beside /metrics. Request bodies are not read: routes take their arguments from
+// the query (POST /admin/log-level?logger=db&level=debug).
+struct HttpRoute {
+  std::string method = "GET";  // GET routes answer HEAD too
+  std::string path;
+  std::string bearer_token{};  // empty: no authentication
+  // Runs on a server thread; must be quick. An exception answers 500.
+  std::function<HttpAnswer(const HttpRequest&)> handler{};
+};
+
+// The value of name in a query string ("a=1&b=x%20y"), percent-decoded ('+' is a space);
+// nullopt when absent or malformed.
+std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
 struct MetricsServerOptions {
   std::string bind_address = "0.0.0.0";  // an IPv4 or IPv6 address literal
@@ -41,6 +74,7 @@ struct MetricsServerOptions {
   // time is closed.
   std::chrono::milliseconds io_timeout{10000};
   int max_connections = 4;  // served at once, each on its own thread
+  std::vector<HttpRoute> routes{};
 };
 
 class MetricsServer {

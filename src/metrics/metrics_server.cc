@@ -35,6 +35,7 @@ constexpr std::size_t kMaxRequestHead = 16 * 1024;  // request line and headers 
 struct Request {
   std::string_view method;
   std::string_view path;  // without the query
+  std::string_view query;
   std::string_view accept;
   std::string_view accept_encoding;
   std::string_view authorization;
@@ -56,7 +57,10 @@ bool parse_request(std::string_view head, Request& request) {
       version.substr(0, 7) != "HTTP/1.") {
     return false;
   }
-  request.path = target.substr(0, target.find('?'));
+  const std::size_t question = target.find('?');
+  request.path = target.substr(0, question);
+  request.query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
 
   while (line_end != std::string_view::npos) {
     const std::size_t start = line_end + 2;
@@ -97,7 +101,42 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
+
+std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const std::size_t equals = pair.find('=');
+    if (pair.substr(0, equals) != name) continue;
+    const std::string_view raw =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value += ' ';
+      } else if (raw[i] != '%') {
+        value += raw[i];
+      } else {
+        const int high = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+        const int low = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
+        if (high < 0 || low < 0) return std::nullopt;
+        value += static_cast<char>(high * 16 + low);
+        i += 2;
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
 
 struct MetricsServer::State {
   const MetricRegistry& registry;
@@ -114,6 +153,7 @@ struct MetricsServer::State {
 
   void run() noexcept;
   void serve(int fd) noexcept;
+  void serve_route(int fd, const Request& request, bool head_only, Clock::time_point deadline);
   // Waits until fd is ready for events, the deadline passes, or stop() is called; true when ready.
   bool wait(int fd, short events, Clock::time_point deadline) const noexcept;
   bool send_all(int fd, std::string_view data, Clock::time_point deadline) const noexcept;
@@ -203,8 +243,7 @@ void MetricsServer::State::serve(int fd) noexcept {
     }
     const bool head_only = request.method == "HEAD";
     if (request.path != options.path) {
-      answer(fd, 404, "text/plain", "", "not found; metrics are at " + options.path + "\n",
-             head_only, deadline);
+      serve_route(fd, request, head_only, deadline);
       return;
     }
     if (request.method != "GET" && !head_only) {
@@ -227,6 +266,40 @@ void MetricsServer::State::serve(int fd) noexcept {
     // Collection or writing ran out of memory: the scraper gets a 500, the service goes on.
     answer(fd, 500, "text/plain", "", "metrics collection failed\n", false, deadline);
   }
+}
+
+void MetricsServer::State::serve_route(int fd, const Request& request, bool head_only,
+                                       Clock::time_point deadline) {
+  std::string allowed;
+  for (const HttpRoute& route : options.routes) {
+    if (route.path != request.path) continue;
+    const bool same_method = route.method == request.method || (head_only && route.method == "GET");
+    if (!same_method) {
+      allowed += (allowed.empty() ? "" : ", ") + route.method;
+      continue;
+    }
+    if (!bearer_token_matches(request.authorization, route.bearer_token)) {
+      answer(fd, 401, "text/plain", "WWW-Authenticate: Bearer realm=\"admin\"\r\n",
+             "unauthorized\n", head_only, deadline);
+      return;
+    }
+    HttpAnswer result;
+    try {
+      result =
+          route.handler({.method = request.method, .path = request.path, .query = request.query});
+    } catch (...) {
+      result = {.status = 500, .body = "internal error\n"};
+    }
+    answer(fd, result.status, result.content_type, "", result.body, head_only, deadline);
+    return;
+  }
+  if (!allowed.empty()) {
+    answer(fd, 405, "text/plain", "Allow: " + allowed + "\r\n", "method not allowed\n", false,
+           deadline);
+    return;
+  }
+  answer(fd, 404, "text/plain", "", "not found; metrics are at " + options.path + "\n", head_only,
+         deadline);
 }
 
 void MetricsServer::State::run() noexcept {
@@ -268,6 +341,14 @@ MetricsServer::MetricsServer(const MetricRegistry& registry, MetricsServerOption
   }
   if (o.max_connections < 1) {
     throw std::invalid_argument("metrics server max_connections must be at least 1");
+  }
+  for (const HttpRoute& route : o.routes) {
+    if (route.path.empty() || route.path.front() != '/' || route.path == o.path || !route.handler ||
+        route.method.empty()) {
+      throw std::invalid_argument("metrics server route \"" + route.method + " " + route.path +
+                                  "\" needs a method, a path starting with '/' other than " +
+                                  o.path + ", and a handler");
+    }
   }
 
   std::string_view address = o.bind_address;

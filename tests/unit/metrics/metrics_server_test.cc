@@ -323,5 +323,72 @@ TEST_F(MetricsServerTest, RecordingNeverWaitsForAScrapeInProgress) {
   EXPECT_NE(body.find("created_meanwhile_total 1\n"), std::string::npos);
 }
 
+TEST_F(MetricsServerTest, RoutesAnswerBesideMetrics) {
+  MetricsServerOptions o = options();
+  bool ready = false;
+  std::string level = "info";
+  o.routes.push_back({.path = "/healthz",
+                      .handler = [](const HttpRequest&) { return HttpAnswer{.body = "ok\n"}; }});
+  o.routes.push_back({.path = "/readyz", .handler = [&](const HttpRequest&) {
+                        return ready ? HttpAnswer{.body = "ready\n"}
+                                     : HttpAnswer{.status = 503, .body = "starting\n"};
+                      }});
+  o.routes.push_back({.method = "POST",
+                      .path = "/admin/log-level",
+                      .bearer_token = "adm1n",
+                      .handler = [&](const HttpRequest& request) {
+                        level = query_parameter(request.query, "level").value_or("?");
+                        return HttpAnswer{.body = level + "\n"};
+                      }});
+  o.routes.push_back({.path = "/boom", .handler = [](const HttpRequest&) -> HttpAnswer {
+                        throw std::runtime_error("handler failed");
+                      }});
+  MetricsServer server(registry_, o);
+  const Response health = get(server.port(), "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  EXPECT_EQ(roundtrip(server.port(), "HEAD /healthz HTTP/1.1\r\n\r\n").status, 200);
+  EXPECT_EQ(get(server.port(), "/readyz").status, 503);
+  ready = true;
+  EXPECT_EQ(get(server.port(), "/readyz").status, 200);
+  EXPECT_EQ(roundtrip(server.port(), "POST /admin/log-level?level=debug HTTP/1.1\r\n\r\n").status,
+            401);
+  EXPECT_EQ(level, "info");
+  const Response changed = roundtrip(
+      server.port(),
+      "POST /admin/log-level?level=debug HTTP/1.1\r\nAuthorization: Bearer adm1n\r\n\r\n");
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(level, "debug");
+  const Response wrong_method =
+      get(server.port(), "/admin/log-level", "Authorization: Bearer adm1n\r\n");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_TRUE(wrong_method.has_header("Allow: POST"));
+  EXPECT_EQ(get(server.port(), "/boom").status, 500);
+  EXPECT_EQ(get(server.port(), "/nothing").status, 404);
+  EXPECT_EQ(get(server.port(), "/metrics").status, 200);  // still there
+}
+
+TEST_F(MetricsServerTest, BadRoutesAreRefused) {
+  MetricsServerOptions o = options();
+  o.routes.push_back(
+      {.path = "healthz", .handler = [](const HttpRequest&) { return HttpAnswer{}; }});
+  EXPECT_THROW(MetricsServer(registry_, o), std::invalid_argument);
+  o.routes = {{.path = "/metrics", .handler = [](const HttpRequest&) { return HttpAnswer{}; }}};
+  EXPECT_THROW(MetricsServer(registry_, o), std::invalid_argument);
+  o.routes = {{.path = "/healthz"}};  // no handler
+  EXPECT_THROW(MetricsServer(registry_, o), std::invalid_argument);
+}
+
+TEST(QueryParameter, DecodesPercentAndPlusAndRefusesMalformedEscapes) {
+  EXPECT_EQ(query_parameter("a=1&level=debug", "level"), "debug");
+  EXPECT_EQ(query_parameter("logger=payment.db&x=y", "logger"), "payment.db");
+  EXPECT_EQ(query_parameter("name=a%20b+c%2Fd", "name"), "a b c/d");
+  EXPECT_EQ(query_parameter("flag", "flag"), "");
+  EXPECT_EQ(query_parameter("a=1", "b"), std::nullopt);
+  EXPECT_EQ(query_parameter("a=%zz", "a"), std::nullopt);
+  EXPECT_EQ(query_parameter("a=%2", "a"), std::nullopt);
+  EXPECT_EQ(query_parameter("", "a"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mmf
