@@ -29,8 +29,9 @@ set(MMF_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/mmf_observability" CACHE
 set(MMF_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
     "Where mmf_observability.pc is installed, relative to the install prefix")
 
-# The optional components the package configuration knows by name. Keep in sync with DESIGN.md §3.
-set(MMF_KNOWN_COMPONENTS httplib grpc redis postgres sqlite)
+# The optional components the package configuration knows by name. Keep in sync with DESIGN.md §3
+# (and docs/architecture.md for testing: the test kit, whose target is mmf::testing).
+set(MMF_KNOWN_COMPONENTS httplib grpc redis postgres sqlite testing)
 
 # mmf_install_library(<target> <export-set>): installs one library into its export set.
 function(mmf_install_library target export_set)
@@ -74,12 +75,18 @@ mmf_find_dependencies_of(mmf_observability MMF_CORE_DEPENDENCIES)
 set(MMF_INSTALLED_COMPONENTS "")
 set(MMF_COMPONENT_DEPENDENCIES "")
 foreach(component IN LISTS MMF_KNOWN_COMPONENTS)
-  if(NOT TARGET mmf::observability_${component})
+  # Consumers see a component as mmf::observability_<component> (the test kit: mmf::testing),
+  # whatever the real target's name.
+  if(component STREQUAL "testing")
+    set(export_name testing)
+  else()
+    set(export_name observability_${component})
+  endif()
+  if(NOT TARGET mmf::${export_name})
     continue()
   endif()
-  get_target_property(target mmf::observability_${component} ALIASED_TARGET)
-  # Consumers must see it as mmf::observability_<component>, whatever the real target's name.
-  set_target_properties(${target} PROPERTIES EXPORT_NAME observability_${component})
+  get_target_property(target mmf::${export_name} ALIASED_TARGET)
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
   mmf_install_library(${target} mmf_observability_${component}Targets)
   mmf_find_dependencies_of(${target} dependencies)
   list(APPEND MMF_INSTALLED_COMPONENTS ${component})

@@ -34,6 +34,7 @@
 // are small values that point into their registry, which must outlive them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -160,11 +161,49 @@ class Histogram {
   Histogram() = default;
   void observe(double value, LabelValues labels = {}) const noexcept;
   BoundHistogram bind(LabelValues labels = {}) const;
+  // As bind(), but wrong labels give an empty handle (which records nothing) and are counted
+  // as a label error, instead of an exception.
+  BoundHistogram try_bind(LabelValues labels = {}) const noexcept;
 
  private:
   friend class MetricRegistry;
   explicit Histogram(detail::Instrument* instrument) noexcept : instrument_(instrument) {}
   detail::Instrument* instrument_ = nullptr;
+};
+
+// Measures how long a scope takes and records the seconds into a histogram:
+//   { mmf::Timer timer(duration, {{"route", "/users/{id}"}});  ...  }   // recorded here
+// Never throws: wrong labels record nothing (counted as a label error). Move-only.
+class Timer {
+ public:
+  explicit Timer(const Histogram& histogram, LabelValues labels = {}) noexcept
+      : Timer(histogram.try_bind(labels)) {}
+  explicit Timer(BoundHistogram histogram) noexcept
+      : histogram_(histogram), start_(std::chrono::steady_clock::now()) {}
+  Timer(Timer&& other) noexcept
+      : histogram_(other.histogram_),
+        start_(other.start_),
+        done_(std::exchange(other.done_, true)) {}
+  Timer& operator=(Timer&&) = delete;
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  ~Timer() { stop(); }
+
+  // Records the time so far (once; later calls record nothing) and returns it in seconds.
+  double stop() noexcept {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (!done_) histogram_.observe(seconds);
+    done_ = true;
+    return seconds;
+  }
+  // Records nothing (an aborted operation that should not count).
+  void cancel() noexcept { done_ = true; }
+
+ private:
+  BoundHistogram histogram_;
+  std::chrono::steady_clock::time_point start_;
+  bool done_ = false;
 };
 
 // The OpenTelemetry semantic conventions' buckets for HTTP durations in seconds:

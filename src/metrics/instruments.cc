@@ -63,6 +63,13 @@ BoundHistogram Histogram::bind(LabelValues labels) const {
   return BoundHistogram(static_cast<detail::HistogramSeries*>(bind_series(instrument_, labels)));
 }
 
+BoundHistogram Histogram::try_bind(LabelValues labels) const noexcept {
+  // find_series counts wrong labels itself and gives null then, as it does for out of memory.
+  return BoundHistogram(instrument_ == nullptr ? nullptr
+                                               : static_cast<detail::HistogramSeries*>(
+                                                     instrument_->find_series(labels)));
+}
+
 const std::vector<double>& default_seconds_buckets() {
   static const std::vector<double> buckets = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
                                               0.5,   0.75, 1,     2.5,  5,     7.5, 10};

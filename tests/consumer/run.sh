@@ -67,16 +67,23 @@ elseif(CHECK STREQUAL "required")
   find_package(mmf_observability 0.1 REQUIRED COMPONENTS no_such_component)
 elseif(CHECK STREQUAL "version")
   find_package(mmf_observability 1.0 REQUIRED)
+elseif(CHECK STREQUAL "testing")
+  find_package(mmf_observability 0.1 REQUIRED COMPONENTS testing)
+  if(NOT TARGET mmf::testing OR NOT mmf_observability_testing_FOUND)
+    message(FATAL_ERROR "the test kit component must give the target mmf::testing")
+  endif()
 endif()
 CMAKE
 components_cmake() {
   cmake -S "$work/components" -B "$work/components/build-$1" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCHECK="$1" 2>&1
 }
-components_cmake optional >"$work/components/optional.log" || {
-  cat "$work/components/optional.log"
-  false
-}
+for mode in optional testing; do
+  components_cmake "$mode" >"$work/components/$mode.log" || {
+    cat "$work/components/$mode.log"
+    false
+  }
+done
 for mode in required version; do
   if components_cmake "$mode" >"$work/components/$mode.log"; then
     cat "$work/components/$mode.log"
