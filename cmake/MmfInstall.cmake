@@ -141,13 +141,13 @@ get_target_property(MMF_LIBRARY_TYPE mmf_observability TYPE)
 if(MMF_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
   set(MMF_PC_LIBS "-L\${libdir} -lmmf_observability -pthread")
   set(MMF_PC_LIBS_PRIVATE "")
-  set(MMF_PC_REQUIRES "libcurl zlib")  # the OTLP/HTTP transport's
+  set(MMF_PC_REQUIRES "libcurl zlib yaml-cpp")  # the OTLP transport, the configuration file
   set(MMF_PC_REQUIRES_PRIVATE "")
 else()
   set(MMF_PC_LIBS "-L\${libdir} -lmmf_observability")
   set(MMF_PC_LIBS_PRIVATE "-pthread")
   set(MMF_PC_REQUIRES "")
-  set(MMF_PC_REQUIRES_PRIVATE "libcurl zlib")
+  set(MMF_PC_REQUIRES_PRIVATE "libcurl zlib yaml-cpp")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/mmf_observability.pc.in
                ${PROJECT_BINARY_DIR}/mmf_observability.pc @ONLY)

@@ -17,8 +17,9 @@ packages=(
   clang libclang-rt-14-dev
   # Test and benchmark frameworks, and prometheus-cpp as a benchmark peer (bench/ only).
   googletest libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
-  # Library dependencies: libcurl for the OTLP/HTTP transport, zlib for gzip.
-  libcurl4-openssl-dev zlib1g-dev
+  # Library dependencies: libcurl for the OTLP/HTTP transport, zlib for gzip, yaml-cpp for the
+  # configuration file.
+  libcurl4-openssl-dev zlib1g-dev libyaml-cpp-dev
   # The adapters for other libraries (built and tested when present): cpp-httplib (mounting
   # /metrics on an application's server) and spdlog (the logging bridge, and a benchmark peer).
   libcpp-httplib-dev libspdlog-dev

@@ -48,7 +48,7 @@ TraceState parse_fields(std::vector<std::string_view> fields) {
 std::vector<std::string> numbered_members(int count) {
   std::vector<std::string> members;
   for (int i = 1; i <= count; ++i) {
-    char text[16];
+    char text[32];  // room for any int, so that GCC's -Wformat-truncation has nothing to say
     std::snprintf(text, sizeof text, "bar%02d=%02d", i, i);
     members.emplace_back(text);
   }
