@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mmf/environment.h"
 #include "mmf/otlp_exporter.h"
@@ -51,5 +52,9 @@ class ConsoleSpanExporter final : public SpanExporter {
 // are still recorded and counted, but go nowhere). A comma-separated list sends every batch to
 // each exporter named. An unknown name is an error naming the variable, and is skipped.
 std::shared_ptr<SpanExporter> span_exporter_from_env(const EnvLookup& env, ConfigErrors& errors);
+
+// One exporter that sends every batch to each of exporters (null ones are left out): nullptr
+// when none is left, the exporter itself when one is.
+std::shared_ptr<SpanExporter> fan_out(std::vector<std::shared_ptr<SpanExporter>> exporters);
 
 }  // namespace mmf

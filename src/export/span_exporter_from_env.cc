@@ -66,7 +66,13 @@ std::shared_ptr<SpanExporter> span_exporter_from_env(const EnvLookup& env, Confi
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  if (none || exporters.empty()) return nullptr;
+  if (none) return nullptr;
+  return fan_out(std::move(exporters));
+}
+
+std::shared_ptr<SpanExporter> fan_out(std::vector<std::shared_ptr<SpanExporter>> exporters) {
+  std::erase(exporters, nullptr);
+  if (exporters.empty()) return nullptr;
   if (exporters.size() == 1) return exporters.front();
   return std::make_shared<FanOutSpanExporter>(std::move(exporters));
 }

@@ -1,0 +1,154 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "mmf/metrics_scrape.h"
+#include "mmf/metrics_server.h"
+#include "mmf/unified.h"
+#include "test_http_server.h"
+
+namespace mmf {
+namespace {
+
+// The status code of GET path on 127.0.0.1:port, or 0 when nothing answers.
+int http_status(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
+      char buffer[64] = {};
+      if (::recv(fd, buffer, sizeof buffer - 1, 0) >= 12) status = std::atoi(buffer + 9);
+    }
+  }
+  ::close(fd);
+  return status;
+}
+
+// A configuration that opens only a loopback port and writes nothing to stdout.
+ObservabilityConfig quiet() {
+  return {.service_name = "checkout",
+          .environment = "production",
+          .traces_exporter = {"none"},
+          .prometheus_port = 0,
+          .metrics_bind_address = "127.0.0.1",
+          .logs_exporter = {"none"}};
+}
+
+TEST(UnifiedObservability, InitializeStartsEverythingAndShutdownStopsIt) {
+  ObservabilityConfig config = quiet();
+  config.trace_sample_rate = 1.0;  // set in code: the production preset's 0.05 does not apply
+  UnifiedObservability observability(config);
+  EXPECT_FALSE(observability.ready());
+  EXPECT_EQ(observability.tracer(), nullptr);
+  observability.initialize();
+  observability.initialize();  // idempotent
+  EXPECT_TRUE(observability.ready());
+  EXPECT_EQ(UnifiedObservability::global(), &observability);
+  const int port = observability.metrics_port();
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(http_status(port, "/healthz"), 200);
+  EXPECT_EQ(http_status(port, "/readyz"), 200);
+  EXPECT_EQ(http_status(port, "/metrics"), 200);
+
+  Counter payments =
+      observability.create_counter("payments_processed_total", "Payments.", {"status", "method"});
+  Histogram duration =
+      observability.create_histogram("payment_processing_duration_seconds", "Duration.");
+  {
+    auto timer = observability.timer(duration);
+    Span span = observability.start_span("validate_payment_data");
+    EXPECT_TRUE(span.is_recording());
+    payments.inc({{"status", "success"}, {"method", "card"}});
+  }
+  const std::string text =
+      scrape_metrics(observability.metrics(), "", "", {.process_metrics = false}).body;
+  EXPECT_NE(text.find("payments_processed_total{status=\"success\",method=\"card\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("payment_processing_duration_seconds_count 1"), std::string::npos);
+  EXPECT_NE(text.find("mmf_telemetry_spans_started_total"), std::string::npos);
+  EXPECT_NE(text.find("mmf_telemetry_logs_records_total"), std::string::npos);
+
+  EXPECT_TRUE(observability.shutdown(std::chrono::seconds(5)));
+  EXPECT_FALSE(observability.shutdown());  // idempotent
+  EXPECT_FALSE(observability.ready());
+  EXPECT_EQ(UnifiedObservability::global(), nullptr);
+  EXPECT_EQ(http_status(port, "/healthz"), 0);  // the port is closed
+}
+
+TEST(UnifiedObservability, ABadConfigurationStartsNothing) {
+  ObservabilityConfig config = quiet();
+  config.prometheus_port = 70000;
+  config.trace_sample_rate = 1.5;
+  UnifiedObservability observability(config);
+  try {
+    observability.initialize();
+    FAIL() << "expected ConfigurationError";
+  } catch (const ConfigurationError& error) {
+    EXPECT_GE(error.errors().size(), 2U);
+  }
+  EXPECT_FALSE(observability.ready());
+  EXPECT_EQ(UnifiedObservability::global(), nullptr);
+  EXPECT_EQ(observability.tracer(), nullptr);
+}
+
+TEST(UnifiedObservability, ATakenPortIsASystemErrorAndNothingIsLeftRunning) {
+  MetricRegistry other;
+  MetricsServer taken(other, {.bind_address = "127.0.0.1", .port = 0});
+  ObservabilityConfig config = quiet();
+  config.prometheus_port = taken.port();
+  UnifiedObservability observability(config);
+  EXPECT_THROW(observability.initialize(), std::system_error);
+  EXPECT_FALSE(observability.ready());
+  EXPECT_EQ(UnifiedObservability::global(), nullptr);
+  EXPECT_EQ(observability.logging(), nullptr);
+}
+
+TEST(UnifiedObservability, ADisabledSdkOpensNothingAndRecordsNothing) {
+  ObservabilityConfig config = quiet();
+  config.sdk_disabled = true;
+  UnifiedObservability observability(config);
+  observability.initialize();
+  EXPECT_EQ(observability.metrics_port(), 0);
+  EXPECT_FALSE(observability.start_span("x").is_recording());
+  EXPECT_FALSE(observability.logger().enabled(LogLevel::kCritical));
+  // Instruments still work in memory, so code needs no branches.
+  observability.create_counter("jobs_total", "Jobs.").inc();
+  EXPECT_TRUE(observability.shutdown());
+}
+
+TEST(UnifiedObservability, ShutdownIsBoundedWithAHangingCollector) {
+  testing_support::TestHttpServer collector;
+  collector.set_default_response({.hang = true});
+  ObservabilityConfig config = quiet();
+  config.traces_exporter = {"otlp"};
+  config.otlp_endpoint = collector.url();
+  config.trace_sample_rate = 1.0;
+  UnifiedObservability observability(config);
+  observability.initialize();
+  observability.start_span("stuck");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(observability.shutdown(std::chrono::milliseconds(500)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  collector.stop();
+}
+
+TEST(UnifiedObservability, BeforeInitializeSpansDoNotRecordAndLogsGoToTheDefault) {
+  UnifiedObservability observability(quiet());
+  EXPECT_FALSE(observability.start_span("early").is_recording());
+  EXPECT_EQ(&observability.logger(), &default_logger());
+  EXPECT_FALSE(observability.shutdown());  // nothing to stop
+}
+
+}  // namespace
+}  // namespace mmf
