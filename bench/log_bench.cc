@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "bench/ratio_reporter.h"
 #include "log/log_format.h"
 #include "mmf/context.h"
 #include "mmf/log.h"
@@ -119,40 +120,11 @@ BENCHMARK(BM_DisabledLevel_spdlog)->Name("BM_DisabledLevel/spdlog");
 BENCHMARK(BM_Info3Fields_mmf)->Name("BM_Info3Fields/mmf");
 BENCHMARK(BM_Info3Fields_spdlog)->Name("BM_Info3Fields/spdlog");
 
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      const std::string name = run.benchmark_name();
-      const std::size_t slash = name.find('/');
-      if (slash == std::string::npos) continue;
-      times_[name.substr(0, slash)][name.substr(slash + 1)] = run.GetAdjustedRealTime();
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    for (const auto& [pair, sides] : times_) {
-      const auto mine = sides.find("mmf");
-      const auto peer = sides.find("spdlog");
-      if (mine == sides.end() || peer == sides.end() || mine->second <= 0) continue;
-      std::printf("ratio %-24s spdlog / mmf = %.1fx\n", pair.c_str(), peer->second / mine->second);
-    }
-  }
-
- private:
-  std::map<std::string, std::map<std::string, double>> times_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  mmf::bench::RatioReporter reporter("spdlog", "spdlog");
+  const int status = mmf::bench::run_side_by_side(argc, argv, reporter);
   spdlog::shutdown();
-  return 0;
+  return status;
 }

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "bench/ratio_reporter.h"
 #include "mmf/metrics.h"
 #include "mmf/metrics_scrape.h"
 
@@ -115,46 +116,10 @@ BENCHMARK(BM_Expose1000Series_prometheus_cpp)
     ->Name("BM_Expose1000Series/prometheus_cpp")
     ->Unit(benchmark::kMicrosecond);
 
-// The console output, then one ratio line per pair.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      std::string name = run.benchmark_name();
-      const std::size_t slash = name.find('/');
-      if (slash == std::string::npos) continue;
-      const std::string side = name.substr(slash + 1, name.find('/', slash + 1) - slash - 1);
-      std::string pair = name.substr(0, slash);
-      if (const std::size_t threads = name.find("/threads:"); threads != std::string::npos) {
-        pair += name.substr(threads);
-      }
-      times_[pair][side] = run.GetAdjustedRealTime();
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    for (const auto& [pair, sides] : times_) {
-      const auto mine = sides.find("mmf");
-      const auto peer = sides.find("prometheus_cpp");
-      if (mine == sides.end() || peer == sides.end() || mine->second <= 0) continue;
-      std::printf("ratio %-40s prometheus-cpp / mmf = %.1fx\n", pair.c_str(),
-                  peer->second / mine->second);
-    }
-  }
-
- private:
-  std::map<std::string, std::map<std::string, double>> times_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  mmf::bench::RatioReporter reporter("prometheus_cpp", "prometheus-cpp");
+  const int status = mmf::bench::run_side_by_side(argc, argv, reporter);
+  return status;
 }

@@ -417,6 +417,21 @@ bool is_reserved_log_key(std::string_view key) noexcept {
   return false;
 }
 
+namespace {
+
+// "HH:MM:SS." then the fraction of the second in the given number of digits (truncated).
+void append_clock(const UtcTime& t, int fraction_digits, std::string& out) {
+  append_digits(out, t.hour, 2);
+  out += ':';
+  append_digits(out, t.minute, 2);
+  out += ':';
+  append_digits(out, t.second, 2);
+  out += '.';
+  append_digits(out, fraction_digits == 6 ? t.nanos / 1000 : t.nanos / 1'000'000, fraction_digits);
+}
+
+}  // namespace
+
 void append_rfc3339_micros(std::int64_t unix_nanos, std::string& out) {
   const UtcTime t = split_utc(unix_nanos);
   append_digits(out, t.year, 4);
@@ -425,25 +440,12 @@ void append_rfc3339_micros(std::int64_t unix_nanos, std::string& out) {
   out += '-';
   append_digits(out, t.day, 2);
   out += 'T';
-  append_digits(out, t.hour, 2);
-  out += ':';
-  append_digits(out, t.minute, 2);
-  out += ':';
-  append_digits(out, t.second, 2);
-  out += '.';
-  append_digits(out, t.nanos / 1000, 6);
+  append_clock(t, 6, out);
   out += 'Z';
 }
 
 void append_time_of_day_millis(std::int64_t unix_nanos, std::string& out) {
-  const UtcTime t = split_utc(unix_nanos);
-  append_digits(out, t.hour, 2);
-  out += ':';
-  append_digits(out, t.minute, 2);
-  out += ':';
-  append_digits(out, t.second, 2);
-  out += '.';
-  append_digits(out, t.nanos / 1'000'000, 3);
+  append_clock(split_utc(unix_nanos), 3, out);
 }
 
 void format_json_line(const LogRecord& record, const Resource& resource, std::string& out) {

@@ -15,6 +15,7 @@
 #include "mmf/otlp_transport.h"
 #include "mmf/version.h"
 #include "test_http_server.h"
+#include "unit/gzip_support.h"
 
 namespace mmf {
 namespace {
@@ -26,20 +27,6 @@ using testing_support::ScriptedResponse;
 using testing_support::TestHttpServer;
 
 constexpr std::string_view kProtobuf = "application/x-protobuf";
-
-std::string inflate_gzip(const std::string& compressed) {
-  z_stream stream{};
-  EXPECT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
-  std::string out(1 << 20, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  return out;
-}
 
 long long millis_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -118,7 +105,7 @@ TEST_F(OtlpHttpTransportTest, GzipBodyInflatesToTheOriginal) {
   const auto request = server_.requests().at(0);
   EXPECT_EQ(request.header("content-encoding"), "gzip");
   EXPECT_LT(request.body.size(), body.size() / 4);
-  EXPECT_EQ(inflate_gzip(request.body), body);
+  EXPECT_EQ(testing_support::gunzip(request.body), body);
 }
 
 TEST_F(OtlpHttpTransportTest, ReusesOneConnection) {

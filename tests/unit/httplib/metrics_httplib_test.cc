@@ -6,22 +6,10 @@
 #include <string>
 #include <thread>
 
+#include "unit/gzip_support.h"
+
 namespace mmf {
 namespace {
-
-std::string gunzip(const std::string& data) {
-  z_stream stream{};
-  EXPECT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
-  std::string out(1 << 20, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  return out;
-}
 
 // An httplib server on a free loopback port, listening on its own thread.
 class HttplibMetricsTest : public ::testing::Test {
@@ -74,7 +62,7 @@ TEST_F(HttplibMetricsTest, OpenMetricsIsGzippedExactlyOnce) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->get_header_value("Content-Encoding"), "gzip");
-  const std::string text = gunzip(response->body);
+  const std::string text = testing_support::gunzip(response->body);
   EXPECT_TRUE(text.ends_with("# EOF\n")) << text;
   EXPECT_NE(text.find("orders_total{status=\"ok\"} 2"), std::string::npos);
 }
@@ -85,7 +73,7 @@ TEST_F(HttplibMetricsTest, PrometheusTextIsGzippedExactlyOnce) {
   auto response = c.Get("/metrics", {{"Accept-Encoding", "gzip, deflate"}});
   ASSERT_TRUE(response);
   EXPECT_EQ(response->get_header_value("Content-Encoding"), "gzip");
-  const std::string text = gunzip(response->body);
+  const std::string text = testing_support::gunzip(response->body);
   EXPECT_NE(text.find("orders_total{status=\"ok\"} 2\n"), std::string::npos) << text;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "metrics/exposition.h"
+#include "unit/gzip_support.h"
 
 namespace mmf::detail {
 namespace {
@@ -78,22 +79,6 @@ TEST(AcceptsGzipTest, FollowsQValuesAndWildcard) {
 
 // ---- gzip ------------------------------------------------------------------------------------
 
-// Inflates a gzip stream that should hold exactly expected_size bytes.
-std::string gunzip(std::string_view data, std::size_t expected_size) {
-  z_stream stream{};
-  EXPECT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
-  std::string out(expected_size + 1, '\0');  // one spare byte shows any excess
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
-  EXPECT_EQ(stream.avail_in, 0u);  // nothing after the gzip trailer
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  return out;
-}
-
 TEST(GzipTest, RoundTripsThroughZlibInflate) {
   std::string exposition;  // repetitive, like the real thing
   for (int i = 0; i < 2000; ++i) {
@@ -105,19 +90,19 @@ TEST(GzipTest, RoundTripsThroughZlibInflate) {
   EXPECT_EQ(compressed.substr(0, 6), "prefix");
   EXPECT_EQ(compressed.substr(6, 2), "\x1f\x8b");  // the gzip magic
   EXPECT_LT(compressed.size(), exposition.size() / 5);
-  EXPECT_EQ(gunzip(std::string_view(compressed).substr(6), exposition.size()), exposition);
+  EXPECT_EQ(testing_support::gunzip(std::string_view(compressed).substr(6)), exposition);
 }
 
 TEST(GzipTest, CompressesEmptyAndIncompressibleInput) {
   std::string empty;
   ASSERT_TRUE(gzip("", empty));
-  EXPECT_EQ(gunzip(empty, 0), "");
+  EXPECT_EQ(testing_support::gunzip(empty), "");
   std::string noise(100000, '\0');
   std::uint32_t state = 12345;
   for (char& c : noise) c = static_cast<char>((state = state * 1664525 + 1013904223) >> 24);
   std::string compressed;
   ASSERT_TRUE(gzip(noise, compressed));
-  EXPECT_EQ(gunzip(compressed, noise.size()), noise);
+  EXPECT_EQ(testing_support::gunzip(compressed), noise);
 }
 
 }  // namespace

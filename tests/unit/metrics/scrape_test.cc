@@ -6,23 +6,10 @@
 #include <thread>
 
 #include "mmf/metrics_scrape.h"
+#include "unit/gzip_support.h"
 
 namespace mmf {
 namespace {
-
-std::string gunzip(const std::string& data) {
-  z_stream stream{};
-  EXPECT_EQ(inflateInit2(&stream, 16 + MAX_WBITS), Z_OK);
-  std::string out(data.size() * 50 + 4096, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  return out;
-}
 
 constexpr const char* kPrometheusAccept =
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
@@ -51,7 +38,7 @@ TEST(Scrape, GzipWhenAcceptedAndOptions) {
   const MetricsScrape scrape = scrape_metrics(registry, "", "gzip, deflate",
                                               {.resource = &resource, .process_metrics = false});
   ASSERT_TRUE(scrape.gzip);
-  const std::string body = gunzip(scrape.body);
+  const std::string body = testing_support::gunzip(scrape.body);
   EXPECT_NE(body.find("temperature 21.5\n"), std::string::npos);
   EXPECT_NE(body.find("target_info{service_name=\"payments\"} 1"), std::string::npos);
   EXPECT_EQ(body.find("process_"), std::string::npos);

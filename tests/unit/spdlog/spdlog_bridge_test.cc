@@ -6,25 +6,10 @@
 
 #include "mmf/context.h"
 #include "mmf/log_spdlog.h"
+#include "mmf/testing.h"
 
 namespace mmf {
 namespace {
-
-class CapturingSink final : public LogSink {
- public:
-  void write(std::span<const LogRecord> records, const Resource&) noexcept override {
-    std::lock_guard lock(mutex_);
-    for (const LogRecord& record : records) records_.push_back(record);
-  }
-  std::vector<LogRecord> records() const {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<LogRecord> records_;
-};
 
 struct Bridge {
   Bridge() {
@@ -34,7 +19,7 @@ struct Bridge {
     spd->set_level(spdlog::level::trace);
     route_spdlog_to(*spd, pipeline->logger("app"));
   }
-  std::shared_ptr<CapturingSink> sink = std::make_shared<CapturingSink>();
+  std::shared_ptr<test::RecordingLogSink> sink = std::make_shared<test::RecordingLogSink>();
   std::unique_ptr<LoggingPipeline> pipeline;
   std::shared_ptr<spdlog::logger> spd;
 };

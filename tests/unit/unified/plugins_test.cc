@@ -11,6 +11,7 @@
 #include "mmf/log.h"
 #include "mmf/metrics_scrape.h"
 #include "mmf/propagation.h"
+#include "mmf/testing.h"
 #include "mmf/tracer.h"
 
 namespace mmf {
@@ -50,22 +51,6 @@ class PluginAttributeExporter final : public SpanExporter {
   std::map<std::string, std::string> plugins_;
 };
 
-class CapturingSink final : public LogSink {
- public:
-  void write(std::span<const LogRecord> records, const Resource&) noexcept override {
-    std::lock_guard lock(mutex_);
-    for (const LogRecord& record : records) records_.push_back(record);
-  }
-  std::vector<LogRecord> records() const {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<LogRecord> records_;
-};
-
 TEST(PluginScope, MarksTheSameRequestAsThePluginsWork) {
   MetricRegistry registry;
   PluginMetrics plugins(registry);
@@ -85,7 +70,7 @@ TEST(PluginScope, SpansAndLogsCarryThePlugin) {
   PluginMetrics plugins(registry);
   auto exporter = std::make_shared<PluginAttributeExporter>();
   Tracer tracer({.exporter = exporter});
-  auto sink = std::make_shared<CapturingSink>();
+  auto sink = std::make_shared<test::RecordingLogSink>();
   LoggingPipeline logging({.sinks = {sink}});
   {
     PluginScope work(plugins, "fraud-plugin", "score");
