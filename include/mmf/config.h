@@ -150,6 +150,9 @@ struct ObservabilityConfig {
   // Business fields that may leave the process in baggage (see PropagationOptions).
   std::vector<std::string> allowed_business_fields{};
 
+  // --- Admin endpoint (on the metrics port): off unless a token is set. A secret.
+  std::string admin_token{};
+
   // Filled by load(): where each setting read from a file or the environment came from, by
   // file key ("metrics.prometheus_port"). Leave it alone in code.
   std::map<std::string, SettingOrigin, std::less<>> origins{};
@@ -171,7 +174,7 @@ struct ObservabilityConfig {
   // the setting's source. Empty when sdk_disabled.
   ConfigErrors validate() const;
   // The effective configuration, one "key = value  (source)" line per setting, with presets
-  // resolved. With mask_secrets, OTLP header values, the metrics token and passwords in URLs
+  // resolved. With mask_secrets, OTLP header values, the metrics and admin tokens and passwords in URLs
   // are written as "***".
   std::string describe(bool mask_secrets = true) const;
 

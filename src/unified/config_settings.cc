@@ -228,6 +228,9 @@ const Setting kSettings[] = {
 
   {"context.allowed_business_fields", "allowed_business_fields", {"MMF_ALLOWED_BUSINESS_FIELDS"},
    K::kList, S::kNone, false, 0, 0, MMF_SETTING_ACCESS(allowed_business_fields)},
+
+  {"admin.token", "admin_token", {"MMF_ADMIN_TOKEN"}, K::kString, S::kWhole, false, 0, 0,
+   MMF_SETTING_ACCESS(admin_token)},
 };
 // clang-format on
 

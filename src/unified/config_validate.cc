@@ -158,6 +158,10 @@ class Validator {
         std::all_of(config_.metrics_token.begin(), config_.metrics_token.end(),
                     [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
     if (!token_ok) report("metrics.token", "must not hold spaces or control characters");
+    const bool admin_token_ok =
+        std::all_of(config_.admin_token.begin(), config_.admin_token.end(),
+                    [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+    if (!admin_token_ok) report("admin.token", "must not hold spaces or control characters");
     positive("metrics.export_interval_ms", config_.metrics_export_interval);
     positive("metrics.export_timeout_ms", config_.metrics_export_timeout);
     if (config_.cardinality_limit == 0) report("metrics.cardinality_limit", "must be at least 1");

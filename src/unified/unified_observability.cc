@@ -1,6 +1,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
+#include <mutex>
 #include <optional>
 
 #include "mmf/exporters.h"
@@ -16,6 +18,48 @@ namespace mmf {
 namespace {
 
 std::atomic<UnifiedObservability*> global_instance{nullptr};
+
+// The tracer's sampler, replaceable at run time (the admin endpoint's sample rate). Each span
+// start reads the current one through an atomic pointer; replaced samplers are kept, not freed,
+// since a span start may still be using one, and the number of replacements is capped.
+class AdjustableSampler final : public Sampler {
+ public:
+  // Only this library's samplers go in, and they never add attributes: decision-only.
+  explicit AdjustableSampler(std::shared_ptr<Sampler> initial) : Sampler(true) {
+    replace(std::move(initial));
+  }
+  SamplingResult should_sample(const SamplingParameters& parameters) noexcept override {
+    return current_.load(std::memory_order_acquire)->should_sample(parameters);
+  }
+  SamplingDecision decide(const SamplingParameters& parameters) noexcept override {
+    return current_.load(std::memory_order_acquire)->decide(parameters);
+  }
+  std::string description() const override {
+    return current_.load(std::memory_order_acquire)->description();
+  }
+  bool replace(std::shared_ptr<Sampler> next) {
+    std::lock_guard lock(mutex_);
+    if (kept_.size() >= kMaxReplacements) return false;
+    kept_.push_back(std::move(next));
+    current_.store(kept_.back().get(), std::memory_order_release);
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kMaxReplacements = 1000;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<Sampler>> kept_;
+  std::atomic<Sampler*> current_{nullptr};
+};
+
+std::optional<double> parse_rate(std::string_view text) {
+  double rate = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rate);
+  if (error != std::errc() || end != text.data() + text.size() || !(rate >= 0 && rate <= 1)) {
+    return std::nullopt;
+  }
+  return rate;
+}
 
 }  // namespace
 
@@ -34,6 +78,8 @@ struct UnifiedObservability::State {
   std::unique_ptr<Tracer> tracer;
   std::unique_ptr<OtlpMetricsExporter> metrics_push;
   std::unique_ptr<MetricsServer> metrics_server;
+  std::shared_ptr<AdjustableSampler> sampler;
+  std::atomic<double> sample_rate{0};
   std::atomic<bool> ready{false};
   bool initialized = false;
   bool shut_down = false;
@@ -65,13 +111,78 @@ struct UnifiedObservability::State {
     return sinks;
   }
 
-  std::vector<HttpRoute> health_routes() {
-    return {{.path = "/healthz",
-             .handler = [](const HttpRequest&) { return HttpAnswer{.body = "ok\n"}; }},
-            {.path = "/readyz", .handler = [this](const HttpRequest&) {
-               return ready.load() ? HttpAnswer{.body = "ready\n"}
-                                   : HttpAnswer{.status = 503, .body = "not ready\n"};
-             }}};
+  std::vector<HttpRoute> routes() {
+    std::vector<HttpRoute> made = {
+        {.path = "/healthz",
+         .handler = [](const HttpRequest&) { return HttpAnswer{.body = "ok\n"}; }},
+        {.path = "/readyz", .handler = [this](const HttpRequest&) {
+           return ready.load() ? HttpAnswer{.body = "ready\n"}
+                               : HttpAnswer{.status = 503, .body = "not ready\n"};
+         }}};
+    if (config.admin_token.empty()) return made;
+    const std::string& token = config.admin_token;
+    made.push_back(
+        {.path = "/admin/config", .bearer_token = token, .handler = [this](const HttpRequest&) {
+           return HttpAnswer{.body = config.describe(true)};
+         }});
+    made.push_back(
+        {.path = "/admin/log-level",
+         .bearer_token = token,
+         .handler = [this](const HttpRequest& request) {
+           const std::string name = query_parameter(request.query, "logger").value_or("");
+           return HttpAnswer{.body =
+                                 std::string(log_level_name(logging->logger(name).level())) + "\n"};
+         }});
+    made.push_back(
+        {.method = "POST",
+         .path = "/admin/log-level",
+         .bearer_token = token,
+         .handler = [this](const HttpRequest& request) { return set_log_level(request); }});
+    made.push_back({.path = "/admin/sample-rate",
+                    .bearer_token = token,
+                    .handler = [this](const HttpRequest&) {
+                      return HttpAnswer{.body = std::to_string(sample_rate.load()) + "\n"};
+                    }});
+    made.push_back(
+        {.method = "POST",
+         .path = "/admin/sample-rate",
+         .bearer_token = token,
+         .handler = [this](const HttpRequest& request) { return set_sample_rate(request); }});
+    return made;
+  }
+
+  // POST /admin/log-level?level=debug[&logger=payment.db]: one logger, or the default level.
+  HttpAnswer set_log_level(const HttpRequest& request) {
+    const std::optional<std::string> text = query_parameter(request.query, "level");
+    const std::optional<LogLevel> level = text ? parse_log_level(*text) : std::nullopt;
+    if (!level) {
+      return {.status = 400,
+              .body = "level must be one of trace, debug, info, warn, error, critical, off\n"};
+    }
+    if (const auto name = query_parameter(request.query, "logger"); name && !name->empty()) {
+      logging->set_level(*name, *level);
+    } else {
+      logging->set_default_level(*level);
+    }
+    return {.body = std::string(log_level_name(*level)) + "\n"};
+  }
+
+  // POST /admin/sample-rate?rate=0.25: the ratio of new root traces that are sampled.
+  HttpAnswer set_sample_rate(const HttpRequest& request) {
+    const std::optional<std::string> text = query_parameter(request.query, "rate");
+    const std::optional<double> rate = text ? parse_rate(*text) : std::nullopt;
+    if (!rate) return {.status = 400, .body = "rate must be a number in [0, 1]\n"};
+    if (sampler == nullptr || config.sampler.find("traceidratio") == std::string::npos) {
+      return {.status = 409,
+              .body = "the sampler is " + config.sampler + ", which has no sample rate\n"};
+    }
+    ObservabilityConfig changed = config;
+    changed.trace_sample_rate = *rate;
+    if (!sampler->replace(changed.make_sampler())) {
+      return {.status = 409, .body = "too many changes of the sample rate; restart to reset\n"};
+    }
+    sample_rate.store(*rate);
+    return {.body = std::to_string(*rate) + "\n"};
   }
 };
 
@@ -104,43 +215,54 @@ void UnifiedObservability::initialize() {
       .flush_interval = logging_on ? std::chrono::milliseconds(100) : std::chrono::hours(1)});
 
   const bool tracing_on = on && c.enable_tracing;
-  auto tracer = std::make_unique<Tracer>(
-      TracerOptions{.sampler = tracing_on ? c.make_sampler() : always_off_sampler(),
-                    .exporter = tracing_on ? s.span_exporter() : nullptr,
-                    .resource = s.resource,
-                    .limits = c.span_limits,
-                    .batch = c.batch,
-                    .retention = tracing_on ? c.retention : RetentionOptions{},
-                    .scope_version = std::string(kVersion)});
-
-  publish_telemetry_metrics(s.registry);
-  publish_tracer_metrics(s.registry, *tracer);
-  publish_logging_metrics(s.registry, *logging);
-
-  const bool metrics_on = on && c.enable_metrics;
-  std::unique_ptr<MetricsServer> server;
-  std::unique_ptr<OtlpMetricsExporter> push;
-  if (metrics_on && ObservabilityConfig::names_exporter(c.metrics_exporter, "prometheus")) {
-    server = std::make_unique<MetricsServer>(
-        s.registry, MetricsServerOptions{.bind_address = c.metrics_bind_address,
-                                         .port = c.prometheus_port,
-                                         .bearer_token = c.metrics_token,
-                                         .scrape = {.resource = &s.resource},
-                                         .routes = s.health_routes()});
+  if (tracing_on) {
+    s.sampler = std::make_shared<AdjustableSampler>(c.make_sampler());
+    s.sample_rate.store(c.effective_trace_sample_rate());
   }
-  if (metrics_on && ObservabilityConfig::names_exporter(c.metrics_exporter, "otlp")) {
-    push = std::make_unique<OtlpMetricsExporter>(
-        s.registry, OtlpMetricsExporterOptions{.otlp = c.otlp_exporter_options("METRICS"),
-                                               .interval = c.metrics_export_interval,
-                                               .timeout = c.metrics_export_timeout,
-                                               .resource = s.resource,
-                                               .scope_version = std::string(kVersion)});
-  }
+  auto tracer = std::make_unique<Tracer>(TracerOptions{
+      .sampler = tracing_on ? std::shared_ptr<Sampler>(s.sampler) : always_off_sampler(),
+      .exporter = tracing_on ? s.span_exporter() : nullptr,
+      .resource = s.resource,
+      .limits = c.span_limits,
+      .batch = c.batch,
+      .retention = tracing_on ? c.retention : RetentionOptions{},
+      .scope_version = std::string(kVersion)});
 
+  // In place before the endpoint starts: its admin routes use them.
   s.logging = std::move(logging);
   s.tracer = std::move(tracer);
-  s.metrics_server = std::move(server);
-  s.metrics_push = std::move(push);
+
+  const bool metrics_on = on && c.enable_metrics;
+  try {
+    if (metrics_on && ObservabilityConfig::names_exporter(c.metrics_exporter, "prometheus")) {
+      s.metrics_server = std::make_unique<MetricsServer>(
+          s.registry, MetricsServerOptions{.bind_address = c.metrics_bind_address,
+                                           .port = c.prometheus_port,
+                                           .bearer_token = c.metrics_token,
+                                           .scrape = {.resource = &s.resource},
+                                           .routes = s.routes()});
+    }
+    if (metrics_on && ObservabilityConfig::names_exporter(c.metrics_exporter, "otlp")) {
+      s.metrics_push = std::make_unique<OtlpMetricsExporter>(
+          s.registry, OtlpMetricsExporterOptions{.otlp = c.otlp_exporter_options("METRICS"),
+                                                 .interval = c.metrics_export_interval,
+                                                 .timeout = c.metrics_export_timeout,
+                                                 .resource = s.resource,
+                                                 .scope_version = std::string(kVersion)});
+    }
+  } catch (...) {
+    // Nothing is left running: what started stops (its destructor shuts it down).
+    s.metrics_server.reset();
+    s.metrics_push.reset();
+    s.tracer.reset();
+    s.logging.reset();
+    throw;
+  }
+  // Published once nothing can fail any more: the callbacks read the tracer and the pipeline,
+  // which must outlive the registry's collections.
+  publish_telemetry_metrics(s.registry);
+  publish_tracer_metrics(s.registry, *s.tracer);
+  publish_logging_metrics(s.registry, *s.logging);
   s.logging->make_default();
   s.plugins.make_global();
   global_instance.store(this, std::memory_order_release);

@@ -16,24 +16,42 @@
 namespace mmf {
 namespace {
 
-// The status code of GET path on 127.0.0.1:port, or 0 when nothing answers.
-int http_status(int port, const std::string& path) {
+struct Answer {
+  int status = 0;  // 0: nothing answered
+  std::string body;
+};
+
+// One request to 127.0.0.1:port (the server closes the connection after answering).
+Answer http(int port, const std::string& method, const std::string& target,
+            const std::string& token = {}) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  int status = 0;
+  Answer answer;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\n\r\n";
+    std::string request = method + " " + target + " HTTP/1.1\r\n";
+    if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+    request += "\r\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
-      char buffer[64] = {};
-      if (::recv(fd, buffer, sizeof buffer - 1, 0) >= 12) status = std::atoi(buffer + 9);
+      std::string raw;
+      char buffer[4096];
+      for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+        raw.append(buffer, static_cast<std::size_t>(n));
+      }
+      if (raw.size() >= 12) answer.status = std::atoi(raw.c_str() + 9);
+      if (const std::size_t end = raw.find("\r\n\r\n"); end != std::string::npos) {
+        answer.body = raw.substr(end + 4);
+      }
     }
   }
   ::close(fd);
-  return status;
+  return answer;
 }
+
+// The status code of GET path on 127.0.0.1:port, or 0 when nothing answers.
+int http_status(int port, const std::string& path) { return http(port, "GET", path).status; }
 
 // A configuration that opens only a loopback port and writes nothing to stdout.
 ObservabilityConfig quiet() {
@@ -148,6 +166,54 @@ TEST(UnifiedObservability, BeforeInitializeSpansDoNotRecordAndLogsGoToTheDefault
   EXPECT_FALSE(observability.start_span("early").is_recording());
   EXPECT_EQ(&observability.logger(), &default_logger());
   EXPECT_FALSE(observability.shutdown());  // nothing to stop
+}
+
+TEST(UnifiedObservability, TheAdminEndpointChangesLevelAndSampleRateWithTheToken) {
+  ObservabilityConfig config = quiet();
+  config.admin_token = "adm1n-t0ken";
+  config.metrics_token = "scr4pe";
+  config.trace_sample_rate = 0.0;
+  UnifiedObservability observability(config);
+  observability.initialize();
+  const int port = observability.metrics_port();
+  EXPECT_EQ(http(port, "GET", "/admin/config").status, 401);
+  EXPECT_EQ(http(port, "GET", "/admin/config", "wrong").status, 401);
+  const Answer described = http(port, "GET", "/admin/config", "adm1n-t0ken");
+  EXPECT_EQ(described.status, 200);
+  EXPECT_NE(described.body.find("checkout"), std::string::npos) << described.body;
+  EXPECT_EQ(described.body.find("adm1n-t0ken"), std::string::npos);  // secrets masked
+  EXPECT_EQ(described.body.find("scr4pe"), std::string::npos);
+  EXPECT_NE(described.body.find("***"), std::string::npos);
+
+  Logger& db = observability.logger("payment.db");
+  EXPECT_FALSE(db.enabled(LogLevel::kDebug));
+  EXPECT_EQ(
+      http(port, "POST", "/admin/log-level?logger=payment.db&level=debug", "adm1n-t0ken").status,
+      200);
+  EXPECT_TRUE(db.enabled(LogLevel::kDebug));
+  EXPECT_EQ(http(port, "GET", "/admin/log-level?logger=payment.db", "adm1n-t0ken").body, "debug\n");
+  EXPECT_EQ(http(port, "POST", "/admin/log-level?level=loud", "adm1n-t0ken").status, 400);
+  EXPECT_EQ(http(port, "POST", "/admin/log-level?level=warn", "adm1n-t0ken").status, 200);
+  EXPECT_FALSE(observability.logger("other").enabled(LogLevel::kInfo));
+  EXPECT_TRUE(db.enabled(LogLevel::kDebug));  // it has a level of its own
+
+  EXPECT_FALSE(observability.start_span("before").is_recording());  // rate 0
+  EXPECT_EQ(http(port, "POST", "/admin/sample-rate?rate=1", "adm1n-t0ken").status, 200);
+  EXPECT_TRUE(observability.start_span("after").is_recording());
+  EXPECT_EQ(http(port, "GET", "/admin/sample-rate", "adm1n-t0ken").body.substr(0, 3), "1.0");
+  EXPECT_EQ(http(port, "POST", "/admin/sample-rate?rate=1.5", "adm1n-t0ken").status, 400);
+  EXPECT_EQ(http(port, "POST", "/admin/sample-rate?rate=abc", "adm1n-t0ken").status, 400);
+  EXPECT_EQ(http(port, "GET", "/metrics").status, 401);  // the scrape token, not the admin one
+  EXPECT_EQ(http(port, "GET", "/metrics", "scr4pe").status, 200);
+  observability.shutdown();
+}
+
+TEST(UnifiedObservability, WithoutAnAdminTokenThereIsNoAdminEndpoint) {
+  UnifiedObservability observability(quiet());
+  observability.initialize();
+  EXPECT_EQ(http(observability.metrics_port(), "GET", "/admin/config").status, 404);
+  EXPECT_EQ(http(observability.metrics_port(), "POST", "/admin/sample-rate?rate=1").status, 404);
+  observability.shutdown();
 }
 
 }  // namespace
