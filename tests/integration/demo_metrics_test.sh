@@ -23,6 +23,7 @@ curl -sf -H 'Accept: application/openmetrics-text; version=1.0.0' "$url" >"$work
 for expected in '^payments_processed_total{status="success",method="card"} [1-9]' \
                 '^http_server_request_duration_seconds_count{.*http_route="/payments"' \
                 '^mmf_telemetry_spans_started_total [0-9]' \
+                '^mmf_plugin_operations_total{plugin="fraud-plugin",operation="score",status="success"} [1-9]' \
                 '^target_info{.*service_name="marty-demo"' \
                 '^process_resident_memory_bytes [1-9]' \
                 '^# EOF$'; do

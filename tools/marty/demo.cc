@@ -211,6 +211,7 @@ void walk_through(mmf::Tracer& tracer, DemoMetrics& metrics) {
     std::printf("\n== 4. It hands a fraud check to a worker thread with mmf::bind ==\n");
     std::promise<void> done;
     worker.post(mmf::bind([&] {
+      mmf::PluginScope plugin("fraud-plugin", "score");  // the span and metrics name the plugin
       mmf::Span fraud = tracer.start_span("fraud_check");
       fraud.add_event("score computed", {{"fraud.score", 0.02}});
       worker_saw = mmf::get_correlation_id();
@@ -308,6 +309,7 @@ void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, 
   if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
 
   worker.post(mmf::bind([&stats, expected] {
+    mmf::PluginScope plugin("fraud-plugin", "score");
     stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
     if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
   }));

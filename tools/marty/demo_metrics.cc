@@ -6,6 +6,7 @@
 
 #include "mmf/metrics_scrape.h"
 #include "mmf/telemetry_metrics.h"
+#include "mmf/version.h"
 
 namespace marty {
 
@@ -18,6 +19,9 @@ DemoMetrics::DemoMetrics(const mmf::Tracer& tracer)
                                          {"status", "method"})) {
   mmf::publish_telemetry_metrics(registry_);
   mmf::publish_tracer_metrics(registry_, tracer);
+  plugins_.make_global();  // mmf::PluginScope("fraud-plugin") records here
+  plugins_.set_status("fraud-plugin", mmf::kVersion, mmf::PluginStatus::kActive);
+  plugins_.register_dependency_check("fraud-plugin", "risk-model", [] { return true; });
 }
 
 void DemoMetrics::record_request(std::string_view method, std::string_view route, int status,
@@ -63,7 +67,8 @@ std::string DemoMetrics::excerpt() const {
     // the exemplar and +Inf, to keep the narration short.
     const bool ours = line.find("payments_processed") != std::string::npos ||
                       line.find("http_server_request_duration_seconds") != std::string::npos ||
-                      line.find("mmf_telemetry_spans_exported_total") != std::string::npos;
+                      line.find("mmf_telemetry_spans_exported_total") != std::string::npos ||
+                      line.find("mmf_plugin_operations_total{") != std::string::npos;
     const bool bucket = line.find("_bucket{") != std::string::npos;
     const bool wanted = ours && line.find("_created") == std::string::npos &&
                         (!bucket || line.find(" # ") != std::string::npos ||

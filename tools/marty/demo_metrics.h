@@ -9,6 +9,7 @@
 
 #include "mmf/metrics.h"
 #include "mmf/metrics_server.h"
+#include "mmf/plugins.h"
 #include "mmf/tracer.h"
 
 namespace marty {
@@ -33,6 +34,7 @@ class DemoMetrics {
 
  private:
   mmf::MetricRegistry registry_;
+  mmf::PluginMetrics plugins_{registry_};  // the demo's fraud check runs as a plugin
   mmf::Histogram request_duration_;
   mmf::Counter payments_;
   std::unique_ptr<mmf::MetricsServer> server_;
