@@ -1,6 +1,6 @@
 #include <array>
-#include <cctype>
 
+#include "mmf/carrier.h"
 #include "mmf/log_record.h"
 
 namespace mmf {
@@ -13,13 +13,10 @@ std::string_view log_level_name(LogLevel level) noexcept {
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view name) noexcept {
-  if (name.size() > 16) return std::nullopt;
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "warning") return LogLevel::kWarn;
-  if (lower == "fatal") return LogLevel::kCritical;
+  if (iequals(name, "warning")) return LogLevel::kWarn;
+  if (iequals(name, "fatal")) return LogLevel::kCritical;
   for (int i = 0; i <= static_cast<int>(LogLevel::kOff); ++i) {
-    if (lower == log_level_name(static_cast<LogLevel>(i))) return static_cast<LogLevel>(i);
+    if (iequals(name, log_level_name(static_cast<LogLevel>(i)))) return static_cast<LogLevel>(i);
   }
   return std::nullopt;
 }

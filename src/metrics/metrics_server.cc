@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -101,13 +102,6 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
@@ -117,23 +111,11 @@ std::optional<std::string> query_parameter(std::string_view query, std::string_v
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const std::size_t equals = pair.find('=');
     if (pair.substr(0, equals) != name) continue;
-    const std::string_view raw =
-        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
-    std::string value;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '+') {
-        value += ' ';
-      } else if (raw[i] != '%') {
-        value += raw[i];
-      } else {
-        const int high = i + 2 < raw.size() ? hex_digit(raw[i + 1]) : -1;
-        const int low = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
-        if (high < 0 || low < 0) return std::nullopt;
-        value += static_cast<char>(high * 16 + low);
-        i += 2;
-      }
-    }
-    return value;
+    std::string raw(equals == std::string_view::npos ? std::string_view()
+                                                     : pair.substr(equals + 1));
+    // '+' is a space in a query (HTML forms); an encoded plus is %2B, decoded after.
+    std::replace(raw.begin(), raw.end(), '+', ' ');
+    return detail::percent_decode(raw);
   }
   return std::nullopt;
 }

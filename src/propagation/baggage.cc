@@ -17,13 +17,6 @@ constexpr bool is_baggage_octet(char c) noexcept {
 // escape, so it is always encoded.
 constexpr bool stays_literal(char c) noexcept { return is_baggage_octet(c) && c != '%'; }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes a raw value; false when it holds a non-octet, a broken escape, or the
 // decoded bytes are not UTF-8.
 bool decode_value(std::string_view raw, std::string& out) {
@@ -37,8 +30,8 @@ bool decode_value(std::string_view raw, std::string& out) {
       continue;
     }
     if (i + 2 >= raw.size()) return false;
-    const int hi = hex_value(raw[i + 1]);
-    const int lo = hex_value(raw[i + 2]);
+    const int hi = detail::hex_digit_value(raw[i + 1]);
+    const int lo = detail::hex_digit_value(raw[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out.push_back(static_cast<char>((hi << 4) | lo));
     i += 2;

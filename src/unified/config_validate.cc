@@ -154,14 +154,14 @@ class Validator {
     // The token is compared with an Authorization header: it cannot hold what a header value
     // cannot, nor spaces (which would end the bearer credential). The value is a secret: never
     // quoted.
-    const bool token_ok =
-        std::all_of(config_.metrics_token.begin(), config_.metrics_token.end(),
-                    [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
-    if (!token_ok) report("metrics.token", "must not hold spaces or control characters");
-    const bool admin_token_ok =
-        std::all_of(config_.admin_token.begin(), config_.admin_token.end(),
-                    [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
-    if (!admin_token_ok) report("admin.token", "must not hold spaces or control characters");
+    const auto token = [&](std::string_view key, const std::string& value) {
+      const bool ok = std::all_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+      });
+      if (!ok) report(key, "must not hold spaces or control characters");
+    };
+    token("metrics.token", config_.metrics_token);
+    token("admin.token", config_.admin_token);
     positive("metrics.export_interval_ms", config_.metrics_export_interval);
     positive("metrics.export_timeout_ms", config_.metrics_export_timeout);
     if (config_.cardinality_limit == 0) report("metrics.cardinality_limit", "must be at least 1");

@@ -23,31 +23,6 @@ std::string quoted(std::string_view value) {
   return text;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes text; nullopt for a '%' not followed by two hex digits.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
 }  // namespace
 
 EnvLookup process_environment() {
@@ -147,7 +122,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> read_key_value_l
       if (eq == std::string_view::npos || key.empty()) {
         errors.push_back({variable(name), "item " + quoted(item) + " is not key=value"});
       } else if (std::optional<std::string> decoded =
-                     percent_decode(detail::trim_ows(item.substr(eq + 1)))) {
+                     detail::percent_decode(detail::trim_ows(item.substr(eq + 1)))) {
         items.emplace_back(std::string(key), std::move(*decoded));
       } else {
         errors.push_back(
