@@ -145,6 +145,10 @@ struct ObservabilityConfig {
   // Debug records are written: the short way of setting log_level to debug (true) or info
   // (false) when log_level itself is not set. Unset: preset (on in development only).
   std::optional<bool> enable_debug_logging{};
+  // Debug and trace records of requests whose trace is not sampled are held per request (a
+  // DebugLogScope, which the HTTP and gRPC integrations open) and written only when the
+  // request fails; otherwise discarded. Takes effect with log_level debug or trace.
+  bool trace_aware_debug = false;
 
   // --- Context.
   // Business fields that may leave the process in baggage (see PropagationOptions).
@@ -174,8 +178,8 @@ struct ObservabilityConfig {
   // the setting's source. Empty when sdk_disabled.
   ConfigErrors validate() const;
   // The effective configuration, one "key = value  (source)" line per setting, with presets
-  // resolved. With mask_secrets, OTLP header values, the metrics and admin tokens and passwords in URLs
-  // are written as "***".
+  // resolved. With mask_secrets, OTLP header values, the metrics and admin tokens and passwords in
+  // URLs are written as "***".
   std::string describe(bool mask_secrets = true) const;
 
   // The preset-dependent settings, resolved: the value set, else the environment's preset.

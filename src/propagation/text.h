@@ -1,6 +1,7 @@
 // Small text helpers shared by the header parsers.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -26,6 +27,13 @@ constexpr int hex_digit_value(char c) noexcept {
 }
 
 // Percent-decodes text (RFC 3986 §2.1); nullopt for a '%' not followed by two hex digits.
+// A number in its shortest exact form ("0.05", "1", "65535"), for messages and descriptions.
+inline std::string number_text(double value) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
 inline std::optional<std::string> percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -225,6 +225,8 @@ const Setting kSettings[] = {
    MMF_SETTING_ACCESS(log_format)},
   {"logging.debug_logging", "enable_debug_logging", {"MMF_DEBUG_LOGGING"}, K::kBool, S::kNone,
    false, 0, 0, MMF_SETTING_ACCESS(enable_debug_logging)},
+  {"logging.trace_aware_debug", "trace_aware_debug", {"MMF_TRACE_AWARE_DEBUG"}, K::kBool,
+   S::kNone, false, 0, 0, MMF_SETTING_ACCESS(trace_aware_debug)},
 
   {"context.allowed_business_fields", "allowed_business_fields", {"MMF_ALLOWED_BUSINESS_FIELDS"},
    K::kList, S::kNone, false, 0, 0, MMF_SETTING_ACCESS(allowed_business_fields)},
@@ -309,12 +311,6 @@ std::vector<std::string> split_list(std::string_view text) {
     text.remove_prefix(comma + 1);
   }
   return items;
-}
-
-std::string number_text(double value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mmf/config.h"
+#include "propagation/text.h"
 
 namespace mmf::detail {
 
@@ -71,8 +72,6 @@ void record_origin(ObservabilityConfig& config, const Setting& setting, std::str
 std::string quoted(std::string_view value);
 // Splits a comma-separated list, trimming spaces; empty items are dropped.
 std::vector<std::string> split_list(std::string_view text);
-// A number in its shortest exact form ("0.05", "1").
-std::string number_text(double value);
 std::string join(const std::vector<std::string>& items, std::string_view separator);
 // "json" or "console"; nullopt for anything else.
 std::optional<LogFormat> parse_log_format(std::string_view name) noexcept;

@@ -90,8 +90,9 @@ std::optional<double> read_double(const EnvLookup& env, std::string_view name, d
     return std::nullopt;
   }
   if (number < min || number > max) {
-    errors.push_back({variable(name), std::string(text) + " is outside [" + std::to_string(min) +
-                                          ", " + std::to_string(max) + "]"});
+    errors.push_back({variable(name), std::string(text) + " is outside [" +
+                                          detail::number_text(min) + ", " +
+                                          detail::number_text(max) + "]"});
     return std::nullopt;
   }
   return number;

@@ -212,7 +212,8 @@ void UnifiedObservability::initialize() {
       .resource = s.resource,
       .level = logging_on ? c.effective_log_level() : LogLevel::kOff,
       // Nothing to write when off: the writer need not wake.
-      .flush_interval = logging_on ? std::chrono::milliseconds(100) : std::chrono::hours(1)});
+      .flush_interval = logging_on ? std::chrono::milliseconds(100) : std::chrono::hours(1),
+      .trace_aware_debug = c.trace_aware_debug});
 
   const bool tracing_on = on && c.enable_tracing;
   if (tracing_on) {

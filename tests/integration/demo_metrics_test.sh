@@ -30,6 +30,8 @@ for expected in '^payments_processed_total{status="success",method="card"} [1-9]
   grep -q "$expected" "$work/open" || { echo "missing in /metrics: $expected"; exit 1; }
 done
 
+[[ $(curl -sf "${url%/metrics}/healthz") == ok ]] || { echo "/healthz is not ok"; exit 1; }
+[[ $(curl -sf "${url%/metrics}/readyz") == ready ]] || { echo "/readyz is not ready"; exit 1; }
 curl -sf "$url" >"$work/text"
 if command -v promtool >/dev/null; then
   promtool check metrics <"$work/text"

@@ -1,8 +1,8 @@
 // The demo: simulated services that pass requests to each other through header maps, exactly
 // as an HTTP or gRPC integration would, so that context, propagation and tracing can be watched
-// hop by hop without any infrastructure. Each hop records a real span; the spans go to the
-// collector at OTEL_EXPORTER_OTLP_ENDPOINT when it is set, and to stdout (one JSON line each)
-// otherwise.
+// hop by hop without any infrastructure. One UnifiedObservability, configured as a service
+// would be (demo_setup.h), records a real span at each hop, the metrics and the logs: spans go
+// to the collector at OTEL_EXPORTER_OTLP_ENDPOINT when it is set and to stdout otherwise.
 #include "demo.h"
 
 #include <atomic>
@@ -14,13 +14,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "demo_metrics.h"
-#include "mmf/exporters.h"
+#include "demo_setup.h"
 #include "mmf/log.h"
 #include "mmf/observability.h"
 
@@ -86,46 +85,6 @@ const char* origin_name(mmf::CorrelationOrigin origin) {
   return "?";
 }
 
-// Where the demo's spans go: OTLP when a collector is configured, the console otherwise (and
-// OTEL_TRACES_EXPORTER, when set, decides). Bad settings are reported and the demo stops.
-struct TracingSetup {
-  std::shared_ptr<mmf::SpanExporter> exporter;
-  std::string destination;
-};
-
-std::optional<TracingSetup> tracing_setup() {
-  const mmf::EnvLookup env = mmf::process_environment();
-  mmf::ConfigErrors errors;
-  TracingSetup setup;
-  const bool collector = mmf::read_string(env, "OTEL_EXPORTER_OTLP_ENDPOINT") ||
-                         mmf::read_string(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  if (mmf::read_string(env, "OTEL_TRACES_EXPORTER") || collector) {
-    setup.exporter = mmf::span_exporter_from_env(env, errors);
-    setup.destination = mmf::read_string(env, "OTEL_TRACES_EXPORTER").value_or("otlp");
-  } else {
-    setup.exporter = std::make_shared<mmf::ConsoleSpanExporter>();
-    setup.destination = "console";
-  }
-  for (const mmf::ConfigError& error : errors) {
-    std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
-  }
-  if (!errors.empty()) return std::nullopt;
-  return setup;
-}
-
-mmf::TracerOptions tracer_options(std::shared_ptr<mmf::SpanExporter> exporter,
-                                  std::shared_ptr<mmf::Sampler> sampler) {
-  mmf::ConfigErrors errors;  // the setup step already reported bad variables
-  const mmf::EnvLookup env = mmf::process_environment();
-  return {.sampler = std::move(sampler),
-          .exporter = std::move(exporter),
-          .resource = mmf::make_resource(
-              {.service_name = "marty-demo", .service_version = mmf::kVersion}, env, errors),
-          .batch = {.schedule_delay = std::chrono::milliseconds(200)},
-          .scope_name = "marty-demo",
-          .scope_version = mmf::kVersion};
-}
-
 void print_context(const char* service, const mmf::Context& context) {
   const mmf::SpanContext& span = context.span_context();
   std::printf("[%s] correlation_id=%s (%s)\n", service, context.correlation_id().c_str(),
@@ -163,12 +122,13 @@ void print_headers(const char* service, const char* what, const Headers& headers
 }
 
 // One walk-through of the scenario, narrated.
-void walk_through(mmf::Tracer& tracer, DemoMetrics& metrics) {
+void walk_through(mmf::UnifiedObservability& observability, DemoMetrics& metrics) {
   const auto started = std::chrono::steady_clock::now();
-  const mmf::Propagator gateway_propagation(
-      mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
-  const mmf::Propagator payment_propagation(
-      mmf::PropagationOptions{.allowed_business_fields = {"cart_id"}});
+  mmf::Tracer& tracer = *observability.tracer();
+  // Both services allow the business field cart_id out (the configuration's
+  // allowed_business_fields).
+  const mmf::Propagator gateway_propagation(observability.config().propagation_options());
+  const mmf::Propagator payment_propagation(observability.config().propagation_options());
 
   std::printf("== 1. A browser calls the gateway: W3C trace context, no correlation ID ==\n");
   const Headers from_browser = {
@@ -206,7 +166,7 @@ void walk_through(mmf::Tracer& tracer, DemoMetrics& metrics) {
     std::printf("[payment] logs a line; the library adds the trace and correlation context:\n");
     std::fflush(stdout);  // the log line is written by the logging pipeline's own thread
     MMF_LOG_INFO("Payment processed", {{"amount", 12.5}, {"currency", "EUR"}});
-    mmf::default_logger().pipeline().flush();
+    observability.logging()->flush();
 
     std::printf("\n== 4. It hands a fraud check to a worker thread with mmf::bind ==\n");
     std::promise<void> done;
@@ -321,38 +281,12 @@ void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, 
   stats.requests.fetch_add(1, std::memory_order_relaxed);
 }
 
-int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
-  const std::chrono::milliseconds duration = *options.duration;
-  // Sampled like a production service (1 trace in 1000, unless OTEL_TRACES_SAMPLER says
-  // otherwise), so that the console is not flooded; every span is still counted.
-  mmf::ConfigErrors errors;
-  std::shared_ptr<mmf::Sampler> sampler = mmf::sampler_from_env(mmf::process_environment(), errors);
-  if (!errors.empty()) {
-    for (const auto& error : errors)
-      std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
-    return 2;
-  }
-  if (!sampler) sampler = mmf::parent_based_sampler(mmf::trace_id_ratio_sampler(0.001));
-  const mmf::TracerOptions traced = tracer_options(setup.exporter, sampler);
-  mmf::LoggingPipeline logging(
-      {.resource = traced.resource, .level = mmf::LogLevel::kDebug, .trace_aware_debug = true});
-  logging.make_default();
-  mmf::Tracer tracer(traced);
-  DemoMetrics metrics(tracer);
-  const int port = options.metrics_port.value_or(9464);
-  if (auto error = metrics.serve(port, !options.metrics_port, traced.resource)) {
-    std::fprintf(stderr, "marty demo: %s\n", error->c_str());
-    return 2;
-  }
-  std::fprintf(
-      stderr, "marty demo: metrics at http://127.0.0.1:%d/metrics%s\n", metrics.port(),
-      !options.metrics_port && metrics.port() != port ? " (the default port 9464 is taken)" : "");
-  std::fprintf(stderr,
-               "marty demo: serving simulated traffic for %.1f s on 2 request threads, sampler "
-               "%s, spans to %s\n",
-               static_cast<double>(duration.count()) / 1000.0, sampler->description().c_str(),
-               setup.destination.c_str());
-  const mmf::Propagator propagation;
+int serve_traffic(mmf::UnifiedObservability& observability, DemoMetrics& metrics,
+                  std::chrono::milliseconds duration) {
+  std::fprintf(stderr, "marty demo: serving simulated traffic for %.1f s on 2 request threads\n",
+               static_cast<double>(duration.count()) / 1000.0);
+  mmf::Tracer& tracer = *observability.tracer();
+  const mmf::Propagator propagation(observability.config().propagation_options());
   TrafficStats stats;
   const auto start = std::chrono::steady_clock::now();
   {
@@ -376,8 +310,12 @@ int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
                static_cast<double>(stats.requests.load()) / seconds,
                static_cast<unsigned long long>(stats.hops_checked.load()),
                static_cast<unsigned long long>(stats.mismatches.load()));
-  tracer.shutdown(std::chrono::seconds(5));
-  const mmf::TracerStats spans = tracer.stats();
+  return stats.mismatches.load() == 0 ? 0 : 1;
+}
+
+// What the pipelines did, once shutdown() has flushed them.
+void report_totals(mmf::UnifiedObservability& observability) {
+  const mmf::TracerStats spans = observability.tracer()->stats();
   std::fprintf(stderr,
                "marty demo: spans started %llu (sampled), not sampled %llu, exported %llu, "
                "dropped %llu (queue full) + %llu (export failed)\n",
@@ -386,8 +324,7 @@ int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
                static_cast<unsigned long long>(spans.spans_exported),
                static_cast<unsigned long long>(spans.dropped_queue_full),
                static_cast<unsigned long long>(spans.dropped_export_failed));
-  logging.shutdown();
-  const mmf::LoggingStats logs = logging.stats();
+  const mmf::LoggingStats logs = observability.logging()->stats();
   std::fprintf(
       stderr,
       "marty demo: log records %llu, written %llu, dropped %llu; debug records held "
@@ -397,7 +334,6 @@ int serve_traffic(const TracingSetup& setup, const DemoOptions& options) {
       static_cast<unsigned long long>(logs.debug_held),
       static_cast<unsigned long long>(logs.debug_released),
       static_cast<unsigned long long>(logs.debug_discarded));
-  return stats.mismatches.load() == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -407,39 +343,42 @@ int run_demo(const DemoOptions& options) {
       stderr,
       "marty demo (%s %s): request context, propagation, tracing, metrics and logs at work\n",
       mmf::kLibraryName, mmf::kVersion);
-  const std::optional<TracingSetup> setup = tracing_setup();
-  if (!setup) return 2;
-  {
-    const mmf::TracerOptions traced = tracer_options(setup->exporter, nullptr);
-    mmf::LoggingPipeline logging({.resource = traced.resource});
-    logging.make_default();
-    mmf::Tracer tracer(traced);
-    DemoMetrics metrics(tracer);
-    walk_through(tracer, metrics);
-    std::fflush(stdout);
-    std::printf("\n== 7. The spans of these requests, exported to %s ==\n",
-                setup->destination.c_str());
-    std::fflush(stdout);
-    if (!tracer.force_flush(std::chrono::seconds(10))) {
-      std::fprintf(stderr, "marty demo: the spans could not all be exported within 10 s\n");
-    }
-    const mmf::TracerStats stats = tracer.stats();
-    std::fflush(stdout);
-    std::fprintf(
-        stderr, "marty demo: %llu spans recorded, %llu exported, %llu lost\n",
-        static_cast<unsigned long long>(stats.spans_started),
-        static_cast<unsigned long long>(stats.spans_exported),
-        static_cast<unsigned long long>(stats.dropped_export_failed + stats.dropped_queue_full));
-    std::printf(
-        "\n== 8. Their metrics, as Prometheus reads them from /metrics (OpenMetrics; the bucket "
-        "after '#' is an exemplar: the trace of a request that landed there) ==\n%s",
-        metrics.excerpt().c_str());
-    if (!options.duration) {
-      std::printf("(marty demo --duration 30 serves them at http://127.0.0.1:9464/metrics)\n");
-    }
+  const std::unique_ptr<mmf::UnifiedObservability> observability = start_observability(options);
+  if (!observability) return 2;
+  report_destinations(*observability);
+  DemoMetrics metrics(*observability);
+
+  walk_through(*observability, metrics);
+  std::fflush(stdout);
+  std::printf("\n== 7. The spans of these requests, exported (see where on stderr) ==\n");
+  std::fflush(stdout);
+  mmf::Tracer& tracer = *observability->tracer();
+  if (!tracer.force_flush(std::chrono::seconds(10))) {
+    std::fprintf(stderr, "marty demo: the spans could not all be exported within 10 s\n");
   }
-  if (options.duration) return serve_traffic(*setup, options);
-  return 0;
+  const mmf::TracerStats stats = tracer.stats();
+  std::fflush(stdout);
+  std::fprintf(
+      stderr, "marty demo: %llu spans recorded, %llu exported, %llu lost\n",
+      static_cast<unsigned long long>(stats.spans_started),
+      static_cast<unsigned long long>(stats.spans_exported),
+      static_cast<unsigned long long>(stats.dropped_export_failed + stats.dropped_queue_full));
+  std::printf(
+      "\n== 8. Their metrics, as Prometheus reads them from /metrics (OpenMetrics; the bucket "
+      "after '#' is an exemplar: the trace of a request that landed there) ==\n%s",
+      metrics.excerpt().c_str());
+  if (!options.duration) {
+    std::printf("(marty demo --duration 30 serves them at http://127.0.0.1:9464/metrics)\n");
+  }
+  std::fflush(stdout);
+
+  const int status =
+      options.duration ? serve_traffic(*observability, metrics, *options.duration) : 0;
+  if (!observability->shutdown(std::chrono::seconds(10))) {
+    std::fprintf(stderr, "marty demo: not everything could be exported within 10 s\n");
+  }
+  if (options.duration) report_totals(*observability);
+  return status;
 }
 
 }  // namespace marty

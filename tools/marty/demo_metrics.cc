@@ -2,26 +2,24 @@
 
 #include <sstream>
 #include <string>
-#include <system_error>
 
 #include "mmf/metrics_scrape.h"
-#include "mmf/telemetry_metrics.h"
 #include "mmf/version.h"
 
 namespace marty {
 
-DemoMetrics::DemoMetrics(const mmf::Tracer& tracer)
-    : request_duration_(registry_.create_histogram(
+DemoMetrics::DemoMetrics(mmf::UnifiedObservability& observability)
+    : registry_(observability.metrics()),
+      request_duration_(observability.create_histogram(
           "http_server_request_duration_seconds", "Duration of HTTP server requests.",
           {"http_request_method", "http_route", "http_response_status_code"},
           mmf::default_seconds_buckets(), "seconds")),
-      payments_(registry_.create_counter("payments_processed_total", "Payments processed.",
-                                         {"status", "method"})) {
-  mmf::publish_telemetry_metrics(registry_);
-  mmf::publish_tracer_metrics(registry_, tracer);
-  plugins_.make_global();  // mmf::PluginScope("fraud-plugin") records here
-  plugins_.set_status("fraud-plugin", mmf::kVersion, mmf::PluginStatus::kActive);
-  plugins_.register_dependency_check("fraud-plugin", "risk-model", [] { return true; });
+      payments_(observability.create_counter("payments_processed_total", "Payments processed.",
+                                             {"status", "method"})) {
+  // mmf::PluginScope("fraud-plugin") records into observability.plugins(), the global ones.
+  observability.plugins().set_status("fraud-plugin", mmf::kVersion, mmf::PluginStatus::kActive);
+  observability.plugins().register_dependency_check("fraud-plugin", "risk-model",
+                                                    [] { return true; });
 }
 
 void DemoMetrics::record_request(std::string_view method, std::string_view route, int status,
@@ -34,27 +32,6 @@ void DemoMetrics::record_request(std::string_view method, std::string_view route
 
 void DemoMetrics::record_payment(std::string_view status, std::string_view method) {
   payments_.inc({{"status", status}, {"method", method}});
-}
-
-std::optional<std::string> DemoMetrics::serve(int port, bool fall_back,
-                                              const mmf::Resource& resource) {
-  mmf::MetricsServerOptions options{
-      .bind_address = "127.0.0.1", .port = port, .scrape = {.resource = &resource}};
-  try {
-    server_ = std::make_unique<mmf::MetricsServer>(registry_, options);
-    return std::nullopt;
-  } catch (const std::system_error& error) {
-    if (!fall_back || error.code() != std::errc::address_in_use) return error.what();
-  } catch (const std::exception& error) {
-    return error.what();
-  }
-  options.port = 0;
-  try {
-    server_ = std::make_unique<mmf::MetricsServer>(registry_, options);
-    return std::nullopt;
-  } catch (const std::exception& error) {
-    return error.what();
-  }
 }
 
 std::string DemoMetrics::excerpt() const {

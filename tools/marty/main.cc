@@ -1,7 +1,7 @@
 // marty: the command-line tool of mmf-observability.
 //
 //   marty --help | --version
-//   marty demo [--duration SECONDS] [--metrics-port PORT]
+//   marty demo [--duration SECONDS] [--metrics-port PORT] [--config FILE]
 //
 // Later capabilities add subcommands (generate service, the local backend).
 #include <charconv>
@@ -22,8 +22,8 @@ constexpr int kUsageError = 2;
 constexpr const char* kUsage = R"(marty - the mmf-observability command-line tool
 
 Usage:
-  marty demo [--duration SECONDS] [--metrics-port PORT]
-                                    run the demo: context, propagation, tracing, metrics
+  marty demo [--duration SECONDS] [--metrics-port PORT] [--config FILE]
+                                    run the demo: context, propagation, tracing, metrics, logs
   marty --version                   print the version
   marty --help                      print this help
 
@@ -35,6 +35,13 @@ Commands:
             hop kept its request's correlation ID, serves the metrics for Prometheus at
             http://127.0.0.1:PORT/metrics (--metrics-port, default 9464 or a free port when
             9464 is taken; 0 picks a free port), and prints a summary on stderr.
+
+            The demo is configured like any service built on mmf-observability: the
+            YAML file of --config (else MMF_CONFIG_FILE), then the OTEL_* and MMF_*
+            variables (docs/configuration.md). Spans go to stdout unless an OTLP endpoint
+            is set (OTEL_EXPORTER_OTLP_ENDPOINT); logs go to stdout as JSON lines
+            (MMF_LOG_FORMAT=console for text); MMF_ENVIRONMENT picks a preset. A bad
+            setting is reported with its source and the demo exits with status 2.
 )";
 
 int usage_error(const std::string& message) {
@@ -76,6 +83,17 @@ int run_demo_command(const std::vector<std::string_view>& args) {
                            std::string(value) + "'");
       }
       options.metrics_port = port;
+      continue;
+    }
+    if (arg == "--config" || arg.starts_with("--config=")) {
+      if (arg == "--config") {
+        if (i + 1 == args.size()) return usage_error("--config needs a file path");
+        value = args[++i];
+      } else {
+        value = arg.substr(std::string_view("--config=").size());
+      }
+      if (value.empty()) return usage_error("--config needs a file path");
+      options.config_file = std::string(value);
       continue;
     }
     if (arg == "--duration") {

@@ -266,6 +266,14 @@ TEST(ObservabilityConfig, PropagatorsListSelectsTheFormats) {
 }
 
 // One error per problem, each naming the variable it came from.
+TEST(ObservabilityConfig, ASampleRateOutsideTheUnitIntervalIsRefused) {
+  ConfigErrors errors;
+  load_env({{"OTEL_TRACES_SAMPLER_ARG", "2"}}, errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(),
+            "environment variable OTEL_TRACES_SAMPLER_ARG: 2 is outside [0, 1]");
+}
+
 TEST(ObservabilityConfig, ValidationNamesEachVariable) {
   ConfigErrors errors;
   load_env({{"MMF_PROMETHEUS_PORT", "70000"},

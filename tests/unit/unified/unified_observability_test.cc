@@ -208,6 +208,28 @@ TEST(UnifiedObservability, TheAdminEndpointChangesLevelAndSampleRateWithTheToken
   observability.shutdown();
 }
 
+TEST(UnifiedObservability, TraceAwareDebugHoldsTheDebugRecordsOfUnsampledRequests) {
+  ObservabilityConfig config = quiet();
+  config.logs_exporter = {"console"};  // nothing reaches it: the one record is discarded
+  config.log_level = LogLevel::kDebug;
+  config.trace_aware_debug = true;
+  config.trace_sample_rate = 0.0;
+  UnifiedObservability observability(config);
+  observability.initialize();
+  {
+    Span request = observability.start_span("GET /orders", {.kind = SpanKind::kServer});
+    auto current = request.activate();
+    DebugLogScope held;
+    MMF_LOG_DEBUG("cache miss", {{"key", "orders:7"}});
+  }  // the request ended without an error: its debug record is discarded
+  ASSERT_TRUE(observability.logging()->flush());
+  const LoggingStats stats = observability.logging()->stats();
+  EXPECT_EQ(stats.debug_held, 1u);
+  EXPECT_EQ(stats.debug_discarded, 1u);
+  EXPECT_EQ(stats.written, 0u);
+  observability.shutdown();
+}
+
 TEST(UnifiedObservability, WithoutAnAdminTokenThereIsNoAdminEndpoint) {
   UnifiedObservability observability(quiet());
   observability.initialize();
