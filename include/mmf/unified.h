@@ -41,6 +41,7 @@
 #include "mmf/log.h"
 #include "mmf/metrics.h"
 #include "mmf/plugins.h"
+#include "mmf/propagation.h"
 #include "mmf/tracer.h"
 
 namespace mmf {
@@ -82,6 +83,9 @@ class UnifiedObservability {
   Logger& logger(std::string_view name = {});
 
   const ObservabilityConfig& config() const noexcept;
+  // The Propagator of this configuration (propagators, allowed business fields), for the
+  // integrations and for code that injects headers itself.
+  const Propagator& propagator() const noexcept;
   MetricRegistry& metrics() noexcept;
   PluginMetrics& plugins() noexcept;
   // Null before initialize().

@@ -5,10 +5,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <string>
 #include <typeinfo>
 
 #include "trace/clock.h"
 #include "trace/tracer_core.h"
+#include "trace/type_name.h"
 
 namespace mmf {
 
@@ -74,13 +77,20 @@ Span& Span::record_exception(std::string_view type, std::string_view message,
 
 Span& Span::record_exception(const std::exception& exception) noexcept {
   if (record_ == nullptr) return *this;
+  const char* what = exception.what();
+  try {
+    return record_exception(detail::exception_type_name(exception), what != nullptr ? what : "");
+  } catch (const std::bad_alloc&) {
+    return record_exception(typeid(exception).name(), what != nullptr ? what : "");
+  }
+}
+
+std::string detail::exception_type_name(const std::exception& exception) {
   const char* mangled = typeid(exception).name();
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> demangled(
       abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
-  const char* what = exception.what();
-  return record_exception(status == 0 && demangled ? demangled.get() : mangled,
-                          what != nullptr ? what : "");
+  return status == 0 && demangled ? demangled.get() : mangled;
 }
 
 Span& Span::set_status(StatusCode code, std::string_view description) noexcept {

@@ -67,11 +67,13 @@ struct UnifiedObservability::State {
   explicit State(ObservabilityConfig c)
       : config(std::move(c)),
         registry(MetricRegistry::Options{.cardinality_limit = config.cardinality_limit}),
-        plugins(registry) {}
+        plugins(registry),
+        propagator(config.propagation_options()) {}
 
   ObservabilityConfig config;
   MetricRegistry registry;
   PluginMetrics plugins;
+  Propagator propagator;
   Resource resource;
   // Made by initialize(), in this order; stopped in the reverse one.
   std::unique_ptr<LoggingPipeline> logging;
@@ -334,6 +336,7 @@ Logger& UnifiedObservability::logger(std::string_view name) {
 }
 
 const ObservabilityConfig& UnifiedObservability::config() const noexcept { return state_->config; }
+const Propagator& UnifiedObservability::propagator() const noexcept { return state_->propagator; }
 MetricRegistry& UnifiedObservability::metrics() noexcept { return state_->registry; }
 PluginMetrics& UnifiedObservability::plugins() noexcept { return state_->plugins; }
 Tracer* UnifiedObservability::tracer() noexcept { return state_->tracer.get(); }

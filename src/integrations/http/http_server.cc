@@ -1,0 +1,288 @@
+#include "mmf/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+#include "mmf/carrier.h"
+#include "mmf/unified.h"
+#include "trace/type_name.h"
+
+namespace mmf {
+namespace {
+
+constexpr std::string_view kMethodLabel = "http_request_method";
+constexpr std::string_view kRouteLabel = "http_route";
+constexpr std::string_view kStatusLabel = "http_response_status_code";
+
+// Powers of four from 64 bytes to 16 MiB: a request or response body is rarely outside.
+std::vector<double> body_size_buckets() {
+  std::vector<double> bounds;
+  for (double bound = 64; bound <= 16.0 * 1024 * 1024; bound *= 4) bounds.push_back(bound);
+  return bounds;
+}
+
+// The status code as a label value: three digits in [100, 599], else empty (no response).
+std::string status_label(int status) {
+  return status >= 100 && status <= 599 ? std::to_string(status) : std::string();
+}
+
+std::string lower_case(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  });
+  return out;
+}
+
+// Sets http.<direction>.header.<name> for each header of the allowlist that is present (its
+// values joined with ", " when it came more than once).
+void capture_headers(Span& span, std::string_view direction,
+                     const std::vector<std::string>& allowlist,
+                     detail::FunctionRef<void(Propagator::HeaderVisitor)> headers) {
+  if (allowlist.empty() || !span.is_recording()) return;
+  std::vector<std::string> values(allowlist.size());
+  std::vector<bool> seen(allowlist.size(), false);
+  headers([&](std::string_view name, std::string_view value) {
+    for (std::size_t i = 0; i < allowlist.size(); ++i) {
+      if (!iequals(name, allowlist[i])) continue;
+      if (seen[i]) values[i] += ", ";
+      values[i].append(value);
+      seen[i] = true;
+    }
+  });
+  for (std::size_t i = 0; i < allowlist.size(); ++i) {
+    if (!seen[i]) continue;
+    span.set_attribute("http." + std::string(direction) + ".header." + lower_case(allowlist[i]),
+                       values[i]);
+  }
+}
+
+}  // namespace
+
+std::string_view normalized_http_method(std::string_view method) noexcept {
+  static constexpr std::array<std::string_view, 9> kKnown = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "_OTHER";
+}
+
+HttpServerInstrumentation::HttpServerInstrumentation(Tracer& tracer, MetricRegistry& registry,
+                                                     Propagator propagator,
+                                                     HttpServerOptions options,
+                                                     LoggingPipeline* logging)
+    : tracer_(tracer),
+      propagator_(std::move(propagator)),
+      options_(std::move(options)),
+      logging_(logging),
+      duration_(registry.create_histogram(
+          "http_server_request_duration_seconds", "Duration of HTTP server requests.",
+          {std::string(kMethodLabel), std::string(kRouteLabel), std::string(kStatusLabel)},
+          default_seconds_buckets(), "seconds")),
+      active_(registry.create_up_down_counter("http_server_active_requests",
+                                              "Number of HTTP server requests in flight.",
+                                              {std::string(kMethodLabel)})),
+      request_size_(registry.create_histogram(
+          "http_server_request_body_size_bytes", "Size of HTTP server request bodies.",
+          {std::string(kMethodLabel), std::string(kRouteLabel), std::string(kStatusLabel)},
+          body_size_buckets(), "bytes")),
+      response_size_(registry.create_histogram(
+          "http_server_response_body_size_bytes", "Size of HTTP server response bodies.",
+          {std::string(kMethodLabel), std::string(kRouteLabel), std::string(kStatusLabel)},
+          body_size_buckets(), "bytes")) {
+  const Counter origins = registry.create_counter(
+      "mmf_correlation_requests_total",
+      "Requests by where their correlation ID came from: incoming (it arrived), generated (none "
+      "arrived) or rejected (an invalid one arrived and was replaced).",
+      {"origin"});
+  origin_incoming_ = origins.bind({{"origin", "incoming"}});
+  origin_generated_ = origins.bind({{"origin", "generated"}});
+  origin_rejected_ = origins.bind({{"origin", "rejected"}});
+}
+
+namespace {
+Tracer& initialized_tracer(UnifiedObservability& observability) {
+  Tracer* tracer = observability.tracer();
+  if (tracer == nullptr) {
+    throw std::logic_error(
+        "HTTP instrumentation needs an initialized UnifiedObservability: call initialize() "
+        "first");
+  }
+  return *tracer;
+}
+}  // namespace
+
+HttpServerInstrumentation::HttpServerInstrumentation(UnifiedObservability& observability,
+                                                     HttpServerOptions options)
+    : HttpServerInstrumentation(initialized_tracer(observability), observability.metrics(),
+                                observability.propagator(), std::move(options),
+                                observability.logging()) {}
+
+bool HttpServerInstrumentation::is_excluded(std::string_view path) const noexcept {
+  return std::find(options_.excluded_paths.begin(), options_.excluded_paths.end(), path) !=
+         options_.excluded_paths.end();
+}
+
+Logger& HttpServerInstrumentation::logger() const noexcept {
+  return logging_ != nullptr ? logging_->logger("mmf.http") : default_logger();
+}
+
+HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
+                               const HttpServerRequest& request) {
+  if (instrumentation.is_excluded(request.path)) return;
+  instrumentation_ = &instrumentation;
+  start_ = std::chrono::steady_clock::now();
+  method_ = normalized_http_method(request.method);
+  Context incoming = instrumentation.propagator_.extract_from(request.headers);
+  switch (incoming.correlation_origin()) {
+    case CorrelationOrigin::kIncoming:
+      instrumentation.origin_incoming_.inc();
+      break;
+    case CorrelationOrigin::kGenerated:
+      instrumentation.origin_generated_.inc();
+      break;
+    case CorrelationOrigin::kRejected:
+      instrumentation.origin_rejected_.inc();
+      break;
+    case CorrelationOrigin::kNone:
+    case CorrelationOrigin::kLocal:
+      break;
+  }
+  // The semantic conventions name a span of an unknown method "HTTP".
+  span_ = instrumentation.tracer_.start_span(method_ == "_OTHER" ? "HTTP" : method_,
+                                             {.kind = SpanKind::kServer, .parent = incoming});
+  if (span_.is_recording()) {
+    span_.set_attribute("http.request.method", method_)
+        .set_attribute("url.path", request.path)
+        .set_attribute("url.scheme", request.scheme);
+    if (method_ == "_OTHER") span_.set_attribute("http.request.method_original", request.method);
+    if (!request.server_address.empty()) {
+      span_.set_attribute("server.address", request.server_address);
+    }
+    if (request.server_port > 0) {
+      span_.set_attribute("server.port", static_cast<std::int64_t>(request.server_port));
+    }
+    if (!request.client_address.empty()) {
+      span_.set_attribute("client.address", request.client_address);
+    }
+    if (request.client_port > 0) {
+      span_.set_attribute("client.port", static_cast<std::int64_t>(request.client_port));
+    }
+    if (!request.user_agent.empty()) {
+      span_.set_attribute("user_agent.original", request.user_agent);
+    }
+    capture_headers(span_, "request", instrumentation.options_.captured_request_headers,
+                    request.headers);
+  }
+  context_ = span_.context_with_span(incoming);
+  scope_.emplace(context_);
+  if (instrumentation.logging_ != nullptr) {
+    debug_logs_.emplace(*instrumentation.logging_);
+  } else {
+    debug_logs_.emplace();
+  }
+  instrumentation.active_.add(1, {{kMethodLabel, method_}});
+  if (instrumentation.options_.on_request) {
+    try {
+      instrumentation.options_.on_request(span_, request);
+    } catch (...) {  // a hook's failure is not the request's
+    }
+  }
+}
+
+HttpServerCall::~HttpServerCall() { end(0); }
+
+void HttpServerCall::set_route(std::string_view route_template) {
+  if (instrumentation_ == nullptr || ended_) return;
+  route_ = route_template;
+  if (span_.is_recording()) {
+    span_.update_name((method_ == "_OTHER" ? std::string("HTTP") : method_) + " " + route_);
+    span_.set_attribute("http.route", route_);
+  }
+}
+
+void HttpServerCall::record_exception(const std::exception& exception) noexcept {
+  if (instrumentation_ == nullptr || ended_) return;
+  try {
+    const char* what = exception.what();
+    record_exception(detail::exception_type_name(exception), what != nullptr ? what : "");
+  } catch (const std::bad_alloc&) {
+    record_exception("std::exception", "");
+  }
+}
+
+void HttpServerCall::record_exception(std::string_view type, std::string_view message) noexcept {
+  if (instrumentation_ == nullptr || ended_) return;
+  error_type_recorded_ = true;
+  span_.record_exception(type, message)
+      .set_status(StatusCode::kError, message)
+      .set_attribute("error.type", type);
+  debug_logs_->mark_error();
+  MMF_LOG(instrumentation_->logger(), LogLevel::kError, "unhandled exception in HTTP handler",
+          {{"exception.type", type},
+           {"exception.message", message},
+           {"http.request.method", method_},
+           {"http.route", route_.empty() ? kUnmatchedRoute : std::string_view(route_)}});
+}
+
+void HttpServerCall::add_response_headers(Propagator::HeaderSetter set) const {
+  if (instrumentation_ == nullptr) return;
+  const HttpServerOptions& options = instrumentation_->options_;
+  if (options.correlation_response_headers) {
+    if (!context_.correlation_id().empty()) set(headers::kCorrelationId, context_.correlation_id());
+    if (!context_.request_id().empty()) set(headers::kRequestId, context_.request_id());
+  }
+  if (options.traceresponse && span_.context().is_valid()) {
+    set("traceresponse", format_traceparent(span_.context()));
+  }
+}
+
+void HttpServerCall::capture_response_headers(
+    detail::FunctionRef<void(Propagator::HeaderVisitor)> headers) {
+  if (instrumentation_ == nullptr || ended_) return;
+  capture_headers(span_, "response", instrumentation_->options_.captured_response_headers, headers);
+}
+
+void HttpServerCall::end(int status, std::uint64_t request_body_bytes,
+                         std::uint64_t response_body_bytes) noexcept {
+  if (instrumentation_ == nullptr || ended_) return;
+  ended_ = true;
+  HttpServerInstrumentation& in = *instrumentation_;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  try {
+    const std::string code = status_label(status);
+    if (span_.is_recording()) {
+      if (!code.empty()) span_.set_attribute("http.response.status_code", std::int64_t{status});
+      if (code.empty() || status >= 500) {
+        span_.set_status(StatusCode::kError, code.empty() ? "no response" : std::string_view());
+        if (!error_type_recorded_)
+          span_.set_attribute("error.type", code.empty() ? "_OTHER" : code);
+      }
+    }
+    if (in.options_.on_response) {
+      try {
+        in.options_.on_response(span_, status);
+      } catch (...) {  // a hook's failure is not the request's
+      }
+    }
+    const std::string_view route = route_.empty() ? kUnmatchedRoute : std::string_view(route_);
+    // Recorded while the span is current: the duration bucket keeps it as an exemplar.
+    const LabelValues labels = {
+        {kMethodLabel, method_}, {kRouteLabel, route}, {kStatusLabel, code}};
+    in.duration_.observe(seconds, labels);
+    in.request_size_.observe(static_cast<double>(request_body_bytes), labels);
+    in.response_size_.observe(static_cast<double>(response_body_bytes), labels);
+    if (code.empty() || status >= 500) debug_logs_->mark_error();
+  } catch (...) {  // std::bad_alloc composing a label: the span still ends
+  }
+  in.active_.add(-1, {{kMethodLabel, method_}});
+  debug_logs_.reset();  // writes the held debug records if the request failed
+  span_.end();
+  scope_.reset();
+}
+
+}  // namespace mmf

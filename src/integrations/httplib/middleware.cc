@@ -1,0 +1,191 @@
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "mmf/httplib_middleware.h"
+#include "mmf/unified.h"
+
+namespace mmf {
+namespace {
+
+// The request in flight on this thread. httplib runs the pre-routing handler, the route's
+// handler, the post-routing handler and the logger of one request on one thread, in that
+// order, so the call started in the first is current through the handler and ended in the last.
+struct ThreadCall {
+  const CorrelationMiddleware* owner = nullptr;
+  std::optional<HttpServerCall> call;
+  const std::vector<std::string>* parameter_names = nullptr;  // of the matched route
+};
+thread_local ThreadCall tls_call;
+
+void end_thread_call(int status, std::uint64_t request_bytes, std::uint64_t response_bytes) {
+  if (tls_call.call) tls_call.call->end(status, request_bytes, response_bytes);
+  tls_call.call.reset();
+  tls_call.owner = nullptr;
+  tls_call.parameter_names = nullptr;
+}
+
+// The Host header's host and port ("example.com:8080", "[::1]:80").
+std::pair<std::string_view, int> host_and_port(std::string_view host) {
+  std::string_view port_text;
+  if (host.starts_with('[')) {
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return {{}, 0};
+    if (host.substr(close + 1).starts_with(':')) port_text = host.substr(close + 2);
+    host = host.substr(1, close - 1);
+  } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    port_text = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  int port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
+      port > 65535) {
+    port = 0;
+  }
+  return {host, port};
+}
+
+std::uint64_t response_body_bytes(const httplib::Response& response) {
+  if (!response.body.empty()) return response.body.size();
+  // A streamed response: what it announced, when it did.
+  const std::string length = response.get_header_value("Content-Length");
+  std::uint64_t bytes = 0;
+  std::from_chars(length.data(), length.data() + length.size(), bytes);
+  return bytes;
+}
+
+// The answer to a handler that threw: 500 with the correlation ID, as JSON.
+void answer_exception(httplib::Response& response) {
+  std::string id;
+  if (tls_call.call) id = tls_call.call->context().correlation_id();  // a safe character set
+  response.status = 500;
+  response.set_content("{\"error\":\"internal server error\",\"correlation_id\":\"" + id + "\"}",
+                       "application/json");
+}
+
+void record_current_exception(std::exception_ptr exception) {
+  if (!tls_call.call) return;
+  try {
+    std::rethrow_exception(std::move(exception));
+  } catch (const std::exception& e) {
+    tls_call.call->record_exception(e);
+  } catch (...) {
+    tls_call.call->record_exception("unknown", "a handler threw something not a std::exception");
+  }
+}
+
+}  // namespace
+
+CorrelationMiddleware::CorrelationMiddleware(httplib::Server& server,
+                                             UnifiedObservability& observability,
+                                             HttpServerOptions options)
+    : server_(server),
+      owned_(std::make_unique<HttpServerInstrumentation>(observability, std::move(options))),
+      instrumentation_(*owned_) {
+  install();
+}
+
+CorrelationMiddleware::CorrelationMiddleware(httplib::Server& server,
+                                             HttpServerInstrumentation& instrumentation)
+    : server_(server), instrumentation_(instrumentation) {
+  install();
+}
+
+CorrelationMiddleware::~CorrelationMiddleware() = default;
+
+void CorrelationMiddleware::install() {
+  server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response&) {
+    // A call left over on this thread (its logger never ran): it ends without a response.
+    if (tls_call.call) end_thread_call(0, 0, 0);
+    const std::string& host_header = request.get_header_value("Host");
+    auto [host, port] = host_and_port(host_header);
+    if (host.empty()) {
+      host = request.local_addr;
+      port = request.local_port;
+    }
+    const auto headers = [&request](Propagator::HeaderVisitor visit) {
+      for (const auto& [name, value] : request.headers) visit(name, value);
+    };
+    tls_call.owner = this;
+    tls_call.call.emplace(
+        instrumentation_,
+        HttpServerRequest{.method = request.method,
+                          .path = request.path,
+                          .server_address = host,
+                          .server_port = port,
+                          .client_address = request.remote_addr,
+                          .client_port = request.remote_port > 0 ? request.remote_port : 0,
+                          .user_agent = request.get_header_value("User-Agent"),
+                          .headers = headers});
+    if (!tls_call.call->instrumented()) end_thread_call(0, 0, 0);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& response) {
+    if (tls_call.owner != this || !tls_call.call) return;
+    tls_call.call->add_response_headers([&response](std::string_view name, std::string_view value) {
+      response.set_header(std::string(name), std::string(value));
+    });
+  });
+  server_.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& response, std::exception_ptr exception) {
+        if (tls_call.owner == this) record_current_exception(std::move(exception));
+        answer_exception(response);
+      });
+  server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+    if (tls_call.owner != this || !tls_call.call) return;
+    tls_call.call->capture_response_headers([&response](Propagator::HeaderVisitor visit) {
+      for (const auto& [name, value] : response.headers) visit(name, value);
+    });
+    end_thread_call(response.status, request.body.size(), response_body_bytes(response));
+  });
+}
+
+httplib::Server::Handler CorrelationMiddleware::wrap(const std::string& route_template,
+                                                     httplib::Server::Handler handler) {
+  auto route = std::make_shared<const RouteTemplate>(route_template);
+  return [this, route, handler = std::move(handler)](const httplib::Request& request,
+                                                     httplib::Response& response) {
+    const bool ours = tls_call.owner == this && tls_call.call;
+    if (ours) {
+      tls_call.call->set_route(route->text());
+      tls_call.parameter_names = &route->parameter_names();
+    }
+    try {
+      handler(request, response);
+    } catch (...) {
+      if (ours) record_current_exception(std::current_exception());
+      answer_exception(response);
+    }
+  };
+}
+
+#define MMF_MIDDLEWARE_VERB(Verb)                                                                  \
+  CorrelationMiddleware& CorrelationMiddleware::Verb(const std::string& route_template,            \
+                                                     httplib::Server::Handler handler) {           \
+    server_.Verb(RouteTemplate(route_template).regex(), wrap(route_template, std::move(handler))); \
+    return *this;                                                                                  \
+  }
+MMF_MIDDLEWARE_VERB(Get)
+MMF_MIDDLEWARE_VERB(Post)
+MMF_MIDDLEWARE_VERB(Put)
+MMF_MIDDLEWARE_VERB(Patch)
+MMF_MIDDLEWARE_VERB(Delete)
+MMF_MIDDLEWARE_VERB(Options)
+#undef MMF_MIDDLEWARE_VERB
+
+std::string route_parameter(const httplib::Request& request, std::string_view name) {
+  if (tls_call.parameter_names == nullptr) return {};
+  const std::vector<std::string>& names = *tls_call.parameter_names;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name && i + 1 < request.matches.size()) return request.matches[i + 1].str();
+  }
+  return {};
+}
+
+HttpServerCall* current_http_call() noexcept { return tls_call.call ? &*tls_call.call : nullptr; }
+
+}  // namespace mmf
