@@ -46,6 +46,7 @@ class CorrelationMiddlewareTest : public ::testing::Test {
     server_.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("ok", "text/plain");
     });
+    server_.set_tcp_nodelay(true);
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -182,6 +183,41 @@ TEST_F(CorrelationMiddlewareTest, TheClientPropagatesItsSpanAndTheServerContinue
               HasSubstr("http_client_request_duration_seconds_count{http_request_method="
                         "\"GET\",server_address=\"127.0.0.1\",server_port=\"" +
                         std::to_string(port_) + "\",http_response_status_code=\"200\"} 1"));
+}
+
+TEST_F(CorrelationMiddlewareTest, HostileTrafficKeepsSeriesBoundedAndTheServerServing) {
+  start();
+  httplib::Client c = client();
+  c.set_keep_alive(true);
+  c.set_tcp_nodelay(true);
+  for (int i = 0; i < 10000; ++i) {
+    const std::string n = std::to_string(i);
+    httplib::Headers headers = {{"X-Correlation-ID", "flood-" + n},
+                                {"traceparent", i % 2 ? "00-zz" : std::string(600, '0')}};
+    auto response = c.Get(i % 2 ? "/users/" + n : "/no/such/" + n, headers);
+    ASSERT_TRUE(response) << i;
+  }
+  // Oversized and malformed headers: refused or ignored, never a crash.
+  auto huge = client().Get("/users/1", {{"baggage", std::string(64 * 1024, 'b')},
+                                        {"X-Correlation-ID", std::string(4096, 'c')},
+                                        {"tracestate", std::string(8192, ',')}});
+  ASSERT_TRUE(huge);
+  auto control = client().Get("/users/1", {{"X-Correlation-ID", "bad id\x01"}});
+  ASSERT_TRUE(control);
+  EXPECT_EQ(control->status, 200);
+  EXPECT_NE(control->get_header_value("X-Correlation-ID"), "bad id\x01");
+
+  ended_span("GET /users/{id}");
+  const std::string text = metrics();
+  std::size_t series = 0;
+  for (std::size_t at = 0;
+       (at = text.find("http_server_request_duration_seconds_count{", at)) != std::string::npos;
+       ++at) {
+    ++series;
+  }
+  EXPECT_LE(series, 3u) << text;  // /users/{id} 200, unmatched 404 (and 431 for the oversized)
+  EXPECT_THAT(text, Not(HasSubstr("flood-")));
+  EXPECT_THAT(text, Not(HasSubstr("/no/such")));
 }
 
 }  // namespace
