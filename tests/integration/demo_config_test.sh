@@ -59,7 +59,8 @@ grep -q 'Payment processed' "$work/out" && fail "a log line with the SDK disable
 grep -q '"trace_id"' "$work/out" && fail "a span with the SDK disabled"
 grep -q '0 spans recorded' "$work/err" || fail "$(cat "$work/err")"
 
-# 5. An OTLP endpoint in the environment: the spans go to that collector, not to stdout.
+# 5. An OTLP endpoint in the environment: the spans of the demo and of its three services go
+#    to that collector, not to stdout.
 /usr/bin/python3 - "$work" <<'PY' &
 import http.server, os, sys
 work = sys.argv[1]
@@ -89,6 +90,8 @@ OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$(cat "$work/port")" OTEL_EXPORTER
 grep -q "spans (sampler .*) go to OTLP to http://127.0.0.1:[0-9]*/v1/traces" "$work/err" || fail "$(cat "$work/err")"
 grep -q '^/v1/traces .*"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"' "$work/received" ||
   fail "the collector did not receive the walk-through's trace"
-grep -q '"service.name".*"marty-demo"' "$work/received" || fail "no service.name in the export"
+for service in marty-demo marty-gateway marty-order marty-payment; do
+  grep -q "\"service.name\".*\"$service\"" "$work/received" || fail "no spans of $service at the collector"
+done
 grep -q '"parent_span_id"' "$work/out" && fail "spans went to stdout as well"
 echo "the demo honours --config, MMF_CONFIG_FILE, presets, OTEL_SDK_DISABLED and OTLP variables"

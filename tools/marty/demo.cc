@@ -5,7 +5,6 @@
 // to the collector at OTEL_EXPORTER_OTLP_ENDPOINT when it is set and to stdout otherwise.
 #include "demo.h"
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -18,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "demo_cluster.h"
 #include "demo_metrics.h"
 #include "demo_setup.h"
 #include "mmf/log.h"
@@ -226,116 +226,6 @@ void walk_through(mmf::UnifiedObservability& observability, DemoMetrics& metrics
               static_cast<unsigned long long>(counters.headers_oversized));
 }
 
-struct TrafficStats {
-  std::atomic<std::uint64_t> requests{0};
-  std::atomic<std::uint64_t> hops_checked{0};
-  std::atomic<std::uint64_t> mismatches{0};
-};
-
-// One simulated request through gateway -> payment -> worker, checked at every hop.
-void simulated_request(mmf::Tracer& tracer, const mmf::Propagator& propagation, Worker& worker,
-                       DemoMetrics& metrics, TrafficStats& stats, std::uint64_t n) {
-  const auto started = std::chrono::steady_clock::now();
-  Headers incoming;
-  if (n % 3 != 0) incoming["X-Correlation-ID"] = "load-" + std::to_string(n);
-  if (n % 2 == 0) {
-    mmf::SpanContext upstream{
-        .trace_id = mmf::new_trace_id(),
-        .span_id = mmf::new_span_id(),
-        // Upstream samples 1 request in 1000 too.
-        .flags = mmf::TraceFlags(n % 2000 == 0 ? mmf::TraceFlags::kSampled : 0)};
-    incoming["traceparent"] = mmf::format_traceparent(upstream);
-  }
-  mmf::ContextScope gateway(propagation.extract(incoming));
-  mmf::CorrelationScope request(
-      {.operation_name = "POST /payments", .user_id = "u" + std::to_string(n % 50)});
-  const std::string expected = mmf::get_correlation_id();
-  mmf::Span server = tracer.start_span("POST /payments", {.kind = mmf::SpanKind::kServer});
-  auto in_server = server.activate();
-
-  Headers outgoing;
-  {
-    mmf::Span call = tracer.start_span("POST payment/charge", {.kind = mmf::SpanKind::kClient});
-    propagation.inject(call.context_with_span(), outgoing);
-  }
-  mmf::ContextScope payment(propagation.extract(outgoing));
-  mmf::Span charge = tracer.start_span("charge_card", {.kind = mmf::SpanKind::kServer});
-  auto in_charge = charge.activate();
-  // Trace-aware debug logs: held for this request, written only if it fails (1 in 5,000 does).
-  mmf::DebugLogScope debug_logs;
-  MMF_LOG_DEBUG("charging card", {{"attempt", 1}});
-  if (n % 5000 == 4999) MMF_LOG_ERROR("card processor timeout", {{"after_ms", 3000}});
-  stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
-  if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
-
-  worker.post(mmf::bind([&stats, expected] {
-    mmf::PluginScope plugin("fraud-plugin", "score");
-    stats.hops_checked.fetch_add(1, std::memory_order_relaxed);
-    if (mmf::get_correlation_id() != expected) stats.mismatches.fetch_add(1);
-  }));
-  const bool declined = n % 50 == 0;
-  metrics.record_payment(declined ? "declined" : "success", n % 4 == 0 ? "wallet" : "card");
-  metrics.record_request(
-      "POST", "/payments", declined ? 402 : 201,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  stats.requests.fetch_add(1, std::memory_order_relaxed);
-}
-
-int serve_traffic(mmf::UnifiedObservability& observability, DemoMetrics& metrics,
-                  std::chrono::milliseconds duration) {
-  std::fprintf(stderr, "marty demo: serving simulated traffic for %.1f s on 2 request threads\n",
-               static_cast<double>(duration.count()) / 1000.0);
-  mmf::Tracer& tracer = *observability.tracer();
-  const mmf::Propagator propagation(observability.config().propagation_options());
-  TrafficStats stats;
-  const auto start = std::chrono::steady_clock::now();
-  {
-    Worker worker;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 2; ++t) {
-      threads.emplace_back([&, t] {
-        for (std::uint64_t n = static_cast<std::uint64_t>(t);
-             std::chrono::steady_clock::now() - start < duration; n += 2) {
-          simulated_request(tracer, propagation, worker, metrics, stats, n);
-        }
-      });
-    }
-    for (auto& thread : threads) thread.join();
-  }  // the worker drains its queue before it stops
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr,
-               "marty demo: %llu requests (%.0f/s), %llu hops checked, %llu lost correlation IDs\n",
-               static_cast<unsigned long long>(stats.requests.load()),
-               static_cast<double>(stats.requests.load()) / seconds,
-               static_cast<unsigned long long>(stats.hops_checked.load()),
-               static_cast<unsigned long long>(stats.mismatches.load()));
-  return stats.mismatches.load() == 0 ? 0 : 1;
-}
-
-// What the pipelines did, once shutdown() has flushed them.
-void report_totals(mmf::UnifiedObservability& observability) {
-  const mmf::TracerStats spans = observability.tracer()->stats();
-  std::fprintf(stderr,
-               "marty demo: spans started %llu (sampled), not sampled %llu, exported %llu, "
-               "dropped %llu (queue full) + %llu (export failed)\n",
-               static_cast<unsigned long long>(spans.spans_started),
-               static_cast<unsigned long long>(spans.spans_not_sampled),
-               static_cast<unsigned long long>(spans.spans_exported),
-               static_cast<unsigned long long>(spans.dropped_queue_full),
-               static_cast<unsigned long long>(spans.dropped_export_failed));
-  const mmf::LoggingStats logs = observability.logging()->stats();
-  std::fprintf(
-      stderr,
-      "marty demo: log records %llu, written %llu, dropped %llu; debug records held "
-      "%llu, written for failed requests %llu, discarded %llu\n",
-      static_cast<unsigned long long>(logs.records), static_cast<unsigned long long>(logs.written),
-      static_cast<unsigned long long>(logs.dropped_queue_full + logs.dropped_priority_queue_full),
-      static_cast<unsigned long long>(logs.debug_held),
-      static_cast<unsigned long long>(logs.debug_released),
-      static_cast<unsigned long long>(logs.debug_discarded));
-}
-
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
@@ -343,7 +233,8 @@ int run_demo(const DemoOptions& options) {
       stderr,
       "marty demo (%s %s): request context, propagation, tracing, metrics and logs at work\n",
       mmf::kLibraryName, mmf::kVersion);
-  const std::unique_ptr<mmf::UnifiedObservability> observability = start_observability(options);
+  const std::unique_ptr<mmf::UnifiedObservability> observability =
+      start_observability(options, {.service_name = "marty-demo"});
   if (!observability) return 2;
   report_destinations(*observability);
   DemoMetrics metrics(*observability);
@@ -367,18 +258,11 @@ int run_demo(const DemoOptions& options) {
       "\n== 8. Their metrics, as Prometheus reads them from /metrics (OpenMetrics; the bucket "
       "after '#' is an exemplar: the trace of a request that landed there) ==\n%s",
       metrics.excerpt().c_str());
-  if (!options.duration) {
-    std::printf("(marty demo --duration 30 serves them at http://127.0.0.1:9464/metrics)\n");
-  }
   std::fflush(stdout);
-
-  const int status =
-      options.duration ? serve_traffic(*observability, metrics, *options.duration) : 0;
   if (!observability->shutdown(std::chrono::seconds(10))) {
     std::fprintf(stderr, "marty demo: not everything could be exported within 10 s\n");
   }
-  if (options.duration) report_totals(*observability);
-  return status;
+  return run_cluster(options, observability->config());
 }
 
 }  // namespace marty

@@ -1,5 +1,6 @@
 #include "demo_setup.h"
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -11,17 +12,19 @@
 namespace marty {
 namespace {
 
-mmf::ObservabilityConfig demo_defaults(const DemoOptions& options) {
-  const bool traffic = options.duration.has_value();
-  mmf::ObservabilityConfig base{.service_name = "marty-demo",
-                                .service_version = std::string(mmf::kVersion),
-                                .traces_exporter = {"console"},
-                                .metrics_exporter = {traffic ? "prometheus" : "none"},
-                                .metrics_bind_address = "127.0.0.1",
-                                .allowed_business_fields = {"cart_id"}};
-  if (traffic) {
+mmf::ObservabilityConfig demo_defaults(const DemoProcess& process) {
+  mmf::ObservabilityConfig base{
+      .service_name = process.service_name,
+      .service_version = std::string(mmf::kVersion),
+      .traces_exporter = {"console"},
+      .batch = {.schedule_delay = std::chrono::milliseconds(200)},
+      .metrics_exporter = {process.serves_metrics ? "prometheus" : "none"},
+      .metrics_bind_address = "127.0.0.1",
+      .allowed_business_fields = {"cart_id"}};
+  if (process.serves_traffic) {
     // Trace-aware debug logs: each request's debug lines are held and written only when the
-    // request fails (1 in 5,000 does), so that a busy service keeps them without the flood.
+    // request fails (1 in 5,000 does) or its trace is sampled, so that a busy service keeps
+    // them without the flood.
     base.log_level = mmf::LogLevel::kDebug;
     base.trace_aware_debug = true;
   }
@@ -85,10 +88,11 @@ std::unique_ptr<mmf::UnifiedObservability> try_start(const mmf::ObservabilityCon
 
 }  // namespace
 
-std::unique_ptr<mmf::UnifiedObservability> start_observability(const DemoOptions& options) {
+std::unique_ptr<mmf::UnifiedObservability> start_observability(const DemoOptions& options,
+                                                               const DemoProcess& process) {
   mmf::ConfigErrors errors;
   mmf::ObservabilityConfig config = mmf::ObservabilityConfig::load(
-      demo_defaults(options), mmf::process_environment(), options.config_file, errors);
+      demo_defaults(process), mmf::process_environment(), options.config_file, errors);
   for (const mmf::ConfigError& error : errors) {
     std::fprintf(stderr, "marty demo: %s\n", error.to_string().c_str());
   }
@@ -99,15 +103,27 @@ std::unique_ptr<mmf::UnifiedObservability> start_observability(const DemoOptions
   if (!stated("tracing.exporter") && (stated("otlp.endpoint") || stated("otlp.traces_endpoint"))) {
     config.traces_exporter = {"otlp"};
   }
-  // Sampled like a production service (so that the console is not flooded), unless a rate or
-  // an environment preset says otherwise. The walk-through's request arrives sampled, and the
-  // parent-based sampler keeps it whatever the rate.
-  if (options.duration && !config.trace_sample_rate && config.environment.empty()) {
+  // Services are sampled like production ones (so that the console is not flooded), unless a
+  // rate or an environment preset says otherwise. The demo's first request arrives sampled,
+  // and the parent-based sampler keeps it whatever the rate.
+  if (process.serves_traffic && !config.trace_sample_rate && config.environment.empty()) {
     config.trace_sample_rate = 0.001;
   }
-  if (options.metrics_port) config.prometheus_port = *options.metrics_port;
-  const bool port_may_fall_back = !options.metrics_port && !stated("metrics.prometheus_port");
+  bool port_may_fall_back = false;
+  if (!process.honours_port) {
+    config.prometheus_port = 0;
+  } else if (options.metrics_port) {
+    config.prometheus_port = *options.metrics_port;
+  } else {
+    port_may_fall_back = !stated("metrics.prometheus_port");
+  }
   return try_start(config, port_may_fall_back);
+}
+
+std::string metrics_url(const mmf::UnifiedObservability& observability) {
+  if (observability.metrics_port() <= 0) return {};
+  return "http://" + url_host(observability.config().metrics_bind_address) + ":" +
+         std::to_string(observability.metrics_port()) + "/metrics";
 }
 
 void report_destinations(const mmf::UnifiedObservability& observability) {
@@ -116,10 +132,6 @@ void report_destinations(const mmf::UnifiedObservability& observability) {
   if (config.sdk_disabled) {
     std::fprintf(stderr, "marty demo: OTEL_SDK_DISABLED: no spans, metrics or logs leave\n");
     return;
-  }
-  if (observability.metrics_port() > 0) {
-    std::fprintf(stderr, "marty demo: metrics at http://%s:%d/metrics (and /healthz, /readyz)\n",
-                 url_host(config.metrics_bind_address).c_str(), observability.metrics_port());
   }
   if (config.enable_metrics && Config::names_exporter(config.metrics_exporter, "otlp")) {
     std::fprintf(stderr, "marty demo: metrics pushed over OTLP to %s every %lld ms\n",

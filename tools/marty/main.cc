@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "demo.h"
+#include "demo_services.h"
 #include "mmf/version.h"
 
 namespace {
@@ -29,12 +30,16 @@ Usage:
 
 Commands:
   demo      Walks one simulated request through a gateway, a payment service, a worker
-            thread and a legacy Python MMF caller, printing the context at each hop, then
-            its spans and metrics. With --duration, keeps serving simulated traffic on
-            several threads for that many seconds (fractions allowed), checks that every
-            hop kept its request's correlation ID, serves the metrics for Prometheus at
-            http://127.0.0.1:PORT/metrics (--metrics-port, default 9464 or a free port when
-            9464 is taken; 0 picks a free port), and prints a summary on stderr.
+            thread and a legacy Python MMF caller in this process, printing the context at
+            each hop, then its spans and metrics. Then starts three services as separate
+            processes on loopback ports they choose (gateway -> order -> payment, with a
+            fraud-plugin), sends one request through them and prints its trace as the three
+            exported it, with one correlation ID. With --duration, drives traffic through
+            them for that many seconds (fractions allowed), checks that no request lost its
+            correlation ID, and prints a summary on stderr. Each service serves its
+            metrics, /healthz and /readyz; the gateway at http://127.0.0.1:PORT/metrics
+            (--metrics-port, default 9464 or a free port when 9464 is taken; 0 picks a
+            free port), the others on free ports (their URLs are printed on stderr).
 
             The demo is configured like any service built on mmf-observability: the
             YAML file of --config (else MMF_CONFIG_FILE), then the OTEL_* and MMF_*
@@ -113,6 +118,32 @@ int run_demo_command(const std::vector<std::string_view>& args) {
   return marty::run_demo(options);
 }
 
+// marty demo-service --role R [--next URL] [--metrics-port P] [--config F]
+int run_demo_service_command(const std::vector<std::string_view>& args) {
+  marty::DemoServiceOptions options;
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string value(args[i + 1]);
+    if (args[i] == "--role") {
+      options.role = value;
+    } else if (args[i] == "--next") {
+      options.next_url = value;
+    } else if (args[i] == "--config") {
+      options.demo.config_file = value;
+    } else if (args[i] == "--metrics-port") {
+      int port = -1;
+      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), port);
+      if (error != std::errc() || end != value.data() + value.size() || port < 0 || port > 65535) {
+        return usage_error("--metrics-port must be a port number (0 to 65535)");
+      }
+      options.demo.metrics_port = port;
+    } else {
+      return usage_error("unknown option for demo-service: '" + std::string(args[i]) + "'");
+    }
+  }
+  if (args.size() % 2 != 0) return usage_error("demo-service: an option lacks its value");
+  return marty::run_demo_service(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,5 +162,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "demo") return run_demo_command({args.begin() + 1, args.end()});
+  // The demo's services (started by `marty demo`; not meant to be run by hand).
+  if (command == "demo-service") return run_demo_service_command({args.begin() + 1, args.end()});
   return usage_error("unknown command '" + std::string(command) + "'");
 }
