@@ -15,9 +15,9 @@
 #include "mmf/ids.h"
 #include "mmf/log.h"
 #include "mmf/log_sinks.h"
-#include "mmf/metrics_scrape.h"
 #include "mmf/otlp_log_sink.h"
 #include "mmf/telemetry_metrics.h"
+#include "mmf/testing.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "unit/export/test_http_server.h"
 
@@ -194,12 +194,12 @@ TEST(LogEndToEnd, TheSelfMetricsCountRecordsAndDrops) {
   logging.logger().log(LogLevel::kInfo, "one");
   logging.logger().log(LogLevel::kInfo, "two");
   ASSERT_TRUE(logging.flush());
-  const std::string text = scrape_metrics(registry, "", "", {.process_metrics = false}).body;
-  EXPECT_NE(text.find("mmf_telemetry_logs_records_total 2\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("mmf_telemetry_logs_written_total 2\n"), std::string::npos);
-  EXPECT_NE(text.find("mmf_telemetry_logs_dropped_total{reason=\"queue_full\"} 0\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("mmf_telemetry_logs_debug_total{outcome=\"held\"} 0\n"), std::string::npos);
+  // value() finds only series that exist: a 0 here is a published 0, not a missing series.
+  const test::MetricSnapshot metrics = test::MetricSnapshot::of(registry);
+  EXPECT_EQ(metrics.value("mmf_telemetry_logs_records_total"), 2) << metrics.to_string();
+  EXPECT_EQ(metrics.value("mmf_telemetry_logs_written_total"), 2);
+  EXPECT_EQ(metrics.value("mmf_telemetry_logs_dropped_total", {{"reason", "queue_full"}}), 0);
+  EXPECT_EQ(metrics.value("mmf_telemetry_logs_debug_total", {{"outcome", "held"}}), 0);
   logging.shutdown();
 }
 

@@ -5,14 +5,16 @@
 #include <stdexcept>
 #include <string>
 
-#include "unit/metrics/tool_support.h"
 #include "mmf/metrics_scrape.h"
 #include "mmf/propagation.h"
 #include "mmf/span_exporter.h"
+#include "mmf/testing.h"
+#include "unit/metrics/tool_support.h"
 
 namespace mmf {
 namespace {
 
+using test::MetricSnapshot;
 using testing_support::run_command;
 using testing_support::temp_file;
 
@@ -95,22 +97,28 @@ TEST(TelemetryMetrics, TracerPipelineIsPublished) {
   publish_tracer_metrics(registry, tracer);
   for (int i = 0; i < 3; ++i) tracer.start_span("work");
   ASSERT_TRUE(tracer.force_flush(std::chrono::seconds(10)));
-  const std::string text = scrape(registry);
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_spans_started_total 3")) << text;
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_spans_ended_total 3"));
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_spans_exported_total 3"));
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_spans_dropped_total{reason=\"queue_full\"} 0"));
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_spans_dropped_total{reason=\"export_failed\"} 0"));
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_span_queue_depth 0"));
-  EXPECT_TRUE(has_line(text, "# TYPE mmf_telemetry_span_export_seconds_total counter"));
+  const MetricSnapshot exported = MetricSnapshot::of(registry);
+  const LabelValues export_failed = {{"reason", "export_failed"}};
+  // value() finds only series that exist: a 0 here is a published 0, not a missing series.
+  EXPECT_EQ(exported.value("mmf_telemetry_spans_started_total"), 3) << exported.to_string();
+  EXPECT_EQ(exported.value("mmf_telemetry_spans_ended_total"), 3);
+  EXPECT_EQ(exported.value("mmf_telemetry_spans_exported_total"), 3);
+  EXPECT_EQ(exported.value("mmf_telemetry_spans_dropped_total", {{"reason", "queue_full"}}), 0);
+  EXPECT_EQ(exported.value("mmf_telemetry_spans_dropped_total", export_failed), 0);
+  EXPECT_EQ(exported.value("mmf_telemetry_span_export_failures_total"), 0);
+  EXPECT_EQ(exported.value("mmf_telemetry_span_queue_depth"), 0);
+  // An instrument's type shows only in the exposition.
+  EXPECT_TRUE(has_line(scrape(registry), "# TYPE mmf_telemetry_span_export_seconds_total counter"));
 
   exporter->fail = true;
   tracer.start_span("lost");
   tracer.force_flush(std::chrono::seconds(10));
-  const std::string after = scrape(registry);
-  EXPECT_TRUE(has_line(after, "mmf_telemetry_spans_dropped_total{reason=\"export_failed\"} 1"))
-      << after;
-  EXPECT_TRUE(has_line(after, "mmf_telemetry_span_export_failures_total 1"));
+  const MetricSnapshot failed = MetricSnapshot::of(registry);
+  EXPECT_EQ(
+      MetricSnapshot::delta(exported, failed, "mmf_telemetry_spans_dropped_total", export_failed),
+      1)
+      << failed.to_string();
+  EXPECT_EQ(MetricSnapshot::delta(exported, failed, "mmf_telemetry_span_export_failures_total"), 1);
   tracer.shutdown(std::chrono::seconds(5));
 }
 
@@ -119,30 +127,38 @@ TEST(TelemetryMetrics, UnsampledSpansAreCounted) {
   Tracer tracer(
       {.sampler = always_off_sampler(), .exporter = std::make_shared<CountingExporter>()});
   publish_tracer_metrics(registry, tracer);
+  const MetricSnapshot before = MetricSnapshot::of(registry);
   tracer.start_span("dropped");
   tracer.start_span("dropped");
-  EXPECT_TRUE(has_line(scrape(registry), "mmf_telemetry_spans_not_sampled_total 2"));
+  const MetricSnapshot after = MetricSnapshot::of(registry);
+  EXPECT_EQ(before.value("mmf_telemetry_spans_not_sampled_total"), 0) << before.to_string();
+  EXPECT_EQ(MetricSnapshot::delta(before, after, "mmf_telemetry_spans_not_sampled_total"), 2);
 }
 
 TEST(TelemetryMetrics, PropagationAndRegistryCountersArePublished) {
   MetricRegistry registry;
   publish_telemetry_metrics(registry);
-  const std::uint64_t before = propagation_counters().traceparent_invalid;
+  // The propagation counters are the process's: other tests may have counted before this one.
+  const MetricSnapshot before = MetricSnapshot::of(registry);
+  const std::uint64_t counted_before = propagation_counters().traceparent_invalid;
   const Propagator propagator;
   const std::vector<std::pair<std::string, std::string>> headers = {
       {"traceparent", "00-not-a-valid-traceparent-at-all-00"}};
   propagator.extract(headers);
   const std::uint64_t now = propagation_counters().traceparent_invalid;
-  ASSERT_EQ(now, before + 1);
+  ASSERT_EQ(now, counted_before + 1);
   registry.create_counter("orders_total", "Orders.", {"status"}).inc({{"wrong", "x"}});
-  const std::string text = scrape(registry);
-  EXPECT_TRUE(
-      has_line(text, "mmf_telemetry_propagation_rejected_total{reason=\"traceparent_invalid\"} " +
-                         std::to_string(now)))
-      << text;
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_metric_label_errors_total 1"));
-  EXPECT_TRUE(has_line(text, "mmf_telemetry_metric_overflow_total 0"));
-  EXPECT_TRUE(has_line(text, "# TYPE mmf_telemetry_metric_series gauge"));
+  const MetricSnapshot after = MetricSnapshot::of(registry);
+  const LabelValues invalid = {{"reason", "traceparent_invalid"}};
+  EXPECT_EQ(
+      MetricSnapshot::delta(before, after, "mmf_telemetry_propagation_rejected_total", invalid), 1)
+      << after.to_string();
+  EXPECT_EQ(after.value("mmf_telemetry_propagation_rejected_total", invalid),
+            static_cast<double>(now));
+  EXPECT_EQ(after.value("mmf_telemetry_metric_label_errors_total"), 1);
+  EXPECT_EQ(after.value("mmf_telemetry_metric_overflow_total"), 0);
+  // An instrument's type shows only in the exposition.
+  EXPECT_TRUE(has_line(scrape(registry), "# TYPE mmf_telemetry_metric_series gauge"));
 }
 
 TEST(TelemetryMetrics, PromtoolAcceptsTheSelfMetrics) {

@@ -1,49 +1,53 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "metrics/registry.h"
 #include "mmf/metrics.h"
+#include "mmf/testing.h"
 
 namespace mmf {
 namespace {
 
-const detail::PointData* only_point(const MetricRegistry& registry) {
-  static std::vector<detail::MetricFamilyData> families;
-  families = registry.state().collect();
-  if (families.empty() || families[0].points.empty()) return nullptr;
-  return &families[0].points[0];
-}
+using test::MetricSnapshot;
 
 TEST(Timer, RecordsTheScopesDurationInSecondsOnce) {
   MetricRegistry registry;
   Histogram duration = registry.create_histogram("work_seconds", "Work.", {"route"});
+  const LabelValues route = {{"route", "/users/{id}"}};
+  const MetricSnapshot before = MetricSnapshot::of(registry);
   {
-    Timer timer(duration, {{"route", "/users/{id}"}});
+    Timer timer(duration, route);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const detail::PointData* point = only_point(registry);
-  ASSERT_NE(point, nullptr);
-  EXPECT_EQ(point->count, 1U);
-  EXPECT_GE(point->sum, 0.019);
-  EXPECT_LT(point->sum, 10.0);
+  const MetricSnapshot after_scope = MetricSnapshot::of(registry);
+  EXPECT_EQ(MetricSnapshot::count_delta(before, after_scope, "work_seconds", route), 1U);
+  const double scope_seconds =
+      MetricSnapshot::sum_delta(before, after_scope, "work_seconds", route);
+  EXPECT_GE(scope_seconds, 0.019);
+  EXPECT_LT(scope_seconds, 10.0);
 
-  Timer explicit_stop(duration, {{"route", "/users/{id}"}});
+  Timer explicit_stop(duration, route);
   const double seconds = explicit_stop.stop();
   EXPECT_GE(seconds, 0.0);
   explicit_stop.stop();  // once only
-  EXPECT_EQ(only_point(registry)->count, 2U);
+  const MetricSnapshot after_stop = MetricSnapshot::of(registry);
+  EXPECT_EQ(MetricSnapshot::count_delta(after_scope, after_stop, "work_seconds", route), 1U);
+  // What stop() returns is what it recorded (up to the rounding of the histogram's running sum).
+  EXPECT_NEAR(MetricSnapshot::sum_delta(after_scope, after_stop, "work_seconds", route), seconds,
+              1e-9);
 }
 
 TEST(Timer, CancelAndMoveRecordNothingTwice) {
   MetricRegistry registry;
   Histogram duration = registry.create_histogram("work_seconds", "Work.");
+  const MetricSnapshot before = MetricSnapshot::of(registry);
   { Timer(duration).cancel(); }
   {
     Timer first(duration);
     Timer moved(std::move(first));  // only the new owner records
   }
-  EXPECT_EQ(only_point(registry)->count, 1U);
+  EXPECT_EQ(MetricSnapshot::count_delta(before, MetricSnapshot::of(registry), "work_seconds"), 1U);
 }
 
 TEST(Timer, WrongLabelsRecordNothingAndNeverThrow) {
@@ -51,7 +55,9 @@ TEST(Timer, WrongLabelsRecordNothingAndNeverThrow) {
   Histogram duration = registry.create_histogram("work_seconds", "Work.", {"route"});
   { Timer timer(duration, {{"path", "/x"}}); }
   { Timer timer(Histogram{}); }  // an empty handle
-  EXPECT_EQ(only_point(registry), nullptr);
+  // No series under any labels: not route="/x", not route="", not the overflow series.
+  EXPECT_THAT(MetricSnapshot::of(registry).to_string(),
+              ::testing::HasSubstr("work_seconds (no series yet)"));
   EXPECT_EQ(registry.stats().label_errors, 1U);
 }
 

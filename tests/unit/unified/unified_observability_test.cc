@@ -8,8 +8,8 @@
 #include <system_error>
 #include <thread>
 
-#include "mmf/metrics_scrape.h"
 #include "mmf/metrics_server.h"
+#include "mmf/testing.h"
 #include "mmf/unified.h"
 #include "test_http_server.h"
 
@@ -89,13 +89,14 @@ TEST(UnifiedObservability, InitializeStartsEverythingAndShutdownStopsIt) {
     EXPECT_TRUE(span.is_recording());
     payments.inc({{"status", "success"}, {"method", "card"}});
   }
-  const std::string text =
-      scrape_metrics(observability.metrics(), "", "", {.process_metrics = false}).body;
-  EXPECT_NE(text.find("payments_processed_total{status=\"success\",method=\"card\"} 1"),
-            std::string::npos);
-  EXPECT_NE(text.find("payment_processing_duration_seconds_count 1"), std::string::npos);
-  EXPECT_NE(text.find("mmf_telemetry_spans_started_total"), std::string::npos);
-  EXPECT_NE(text.find("mmf_telemetry_logs_records_total"), std::string::npos);
+  const test::MetricSnapshot metrics = test::MetricSnapshot::of(observability.metrics());
+  EXPECT_EQ(metrics.value("payments_processed_total", {{"status", "success"}, {"method", "card"}}),
+            1)
+      << metrics.to_string();
+  EXPECT_EQ(metrics.count("payment_processing_duration_seconds"), 1U);
+  // The self-metrics of the tracer and the logging pipeline are in the same registry.
+  EXPECT_TRUE(metrics.value("mmf_telemetry_spans_started_total").has_value());
+  EXPECT_TRUE(metrics.value("mmf_telemetry_logs_records_total").has_value());
 
   EXPECT_TRUE(observability.shutdown(std::chrono::seconds(5)));
   EXPECT_FALSE(observability.shutdown());  // idempotent
@@ -142,6 +143,7 @@ TEST(UnifiedObservability, ADisabledSdkOpensNothingAndRecordsNothing) {
   EXPECT_FALSE(observability.logger().enabled(LogLevel::kCritical));
   // Instruments still work in memory, so code needs no branches.
   observability.create_counter("jobs_total", "Jobs.").inc();
+  EXPECT_EQ(test::MetricSnapshot::of(observability.metrics()).value("jobs_total"), 1);
   EXPECT_TRUE(observability.shutdown());
 }
 
