@@ -24,6 +24,12 @@
 // request's context, and the client gets a 500 whose JSON body quotes the correlation ID; the
 // server keeps serving.
 //
+// cpp-httplib before 0.44 (Debian 12 has 0.11) percent-decodes every request header value
+// before any handler sees it. The middleware encodes baggage values again, so that what the
+// sender encoded arrives as sent, except an encoded ',' or ';' inside a value, which httplib has
+// already turned into a separator (the member is then malformed and dropped, and counted). A
+// tracestate value holding "%XX" reaches the Context decoded.
+//
 // What it takes from the server: the pre-routing handler, the post-routing handler, the
 // exception handler and the logger (httplib has one of each). Use the options' hooks
 // (on_request, on_response in HttpServerOptions) instead of setting them afterwards.

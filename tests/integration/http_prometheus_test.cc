@@ -102,14 +102,16 @@ TEST(HttpPrometheus, HistogramQuantileByRouteIsSaneUnderLoad) {
     const std::map<std::string, double> by_route = values_by(rates, "http_route");
     EXPECT_EQ(by_route.size(), 2u) << rates.dump();
     EXPECT_GT(by_route.at("/fast/{id}"), by_route.at("/slow/{id}"));
-    EXPECT_TRUE(prometheus.query("count({__name__=~\"http_server.*\", http_route=~\"/(fast|slow)/[0-9]+\"})")
-                    .empty());
+    EXPECT_TRUE(
+        prometheus
+            .query("count({__name__=~\"http_server.*\", http_route=~\"/(fast|slow)/[0-9]+\"})")
+            .empty());
     // Every request arrived with a correlation ID.
     const WaitResult incoming = prometheus.wait_for(
         "mmf_correlation_requests_total{origin=\"incoming\"}", has_samples, 10s);
     EXPECT_TRUE(incoming.accepted);
-    EXPECT_TRUE(prometheus.query("mmf_correlation_requests_total{origin=\"generated\"} > 0")
-                    .empty());
+    EXPECT_TRUE(
+        prometheus.query("mmf_correlation_requests_total{origin=\"generated\"} > 0").empty());
     EXPECT_EQ(prometheus.ingestion_problems(), "");
   }
   stop.store(true);

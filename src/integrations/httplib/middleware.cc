@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <optional>
@@ -47,6 +48,50 @@ std::pair<std::string_view, int> host_and_port(std::string_view host) {
     port = 0;
   }
   return {host, port};
+}
+
+// cpp-httplib before 0.44 percent-decodes every request header value while parsing, so a
+// baggage value the sender encoded ("Zo%C3%AB%202") arrives decoded ("Zoë 2"), and a second
+// decode would corrupt "%2541" into "A". This puts the encoding back: in each value, every
+// byte that W3C Baggage does not allow literally (space, '"', '\\', controls, non-ASCII) and
+// every '%' (after httplib's decoding, a literal '%' came from "%25") is percent-encoded. What
+// cannot be recovered: an encoded ',' or ';' inside a value, which now splits it.
+std::string reencode_baggage(std::string_view decoded) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(decoded.size() + 16);
+  // A piece is a member ("key=value") or a property ("key" or "key=value"), between ',' and ';'.
+  while (true) {
+    const std::size_t end = std::min(decoded.find_first_of(",;"), decoded.size());
+    const std::string_view piece = decoded.substr(0, end);
+    const std::size_t equals = piece.find('=');
+    if (equals == std::string_view::npos) {
+      out.append(piece);
+    } else {
+      out.append(piece.substr(0, equals + 1));
+      std::string_view value = piece.substr(equals + 1);
+      // Optional whitespace around the value stays as it is; inside it, it is data.
+      const std::size_t first = std::min(value.find_first_not_of(" \t"), value.size());
+      const std::size_t last = value.find_last_not_of(" \t");
+      const std::size_t length = last == std::string_view::npos ? 0 : last + 1 - first;
+      out.append(value.substr(0, first));
+      for (const char ch : value.substr(first, length)) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c > 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%') {
+          out += ch;
+        } else {
+          out += '%';
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        }
+      }
+      out.append(value.substr(first + length));
+    }
+    if (end == decoded.size()) break;
+    out += decoded[end];
+    decoded.remove_prefix(end + 1);
+  }
+  return out;
 }
 
 std::uint64_t response_body_bytes(const httplib::Response& response) {
@@ -107,8 +152,21 @@ void CorrelationMiddleware::install() {
       host = request.local_addr;
       port = request.local_port;
     }
-    const auto headers = [&request](Propagator::HeaderVisitor visit) {
-      for (const auto& [name, value] : request.headers) visit(name, value);
+    // The propagator keeps views of the values until it has read them all: the re-encoded
+    // baggage values live here meanwhile.
+    std::vector<std::string> baggage;
+    for (const auto& [name, value] : request.headers) {
+      if (iequals(name, mmf::headers::kBaggage)) baggage.push_back(reencode_baggage(value));
+    }
+    const auto headers = [&request, &baggage](Propagator::HeaderVisitor visit) {
+      std::size_t next_baggage = 0;
+      for (const auto& [name, value] : request.headers) {
+        if (iequals(name, mmf::headers::kBaggage)) {
+          visit(name, baggage[next_baggage++]);
+        } else {
+          visit(name, value);
+        }
+      }
     };
     tls_call.owner = this;
     tls_call.call.emplace(

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -39,6 +40,11 @@ class CorrelationMiddlewareTest : public ::testing::Test {
     middleware_->Post("/fail", [](const httplib::Request&, httplib::Response&) {
       MMF_LOG_DEBUG("about to fail");
       throw std::runtime_error("card processor down");
+    });
+    middleware_->Get("/baggage", [](const httplib::Request&, httplib::Response& response) {
+      std::map<std::string, std::string> outgoing;
+      Propagator().inject(outgoing);
+      response.set_content(outgoing["baggage"], "text/plain");
     });
     middleware_->Get("/unavailable", [](const httplib::Request&, httplib::Response& response) {
       response.status = 503;
@@ -218,6 +224,17 @@ TEST_F(CorrelationMiddlewareTest, HostileTrafficKeepsSeriesBoundedAndTheServerSe
   EXPECT_LE(series, 3u) << text;  // /users/{id} 200, unmatched 404 (and 431 for the oversized)
   EXPECT_THAT(text, Not(HasSubstr("flood-")));
   EXPECT_THAT(text, Not(HasSubstr("/no/such")));
+}
+
+// cpp-httplib 0.11 percent-decodes header values; the middleware encodes baggage values again,
+// so that what the sender encoded arrives as it was sent (W3C Baggage, RFC 3986 encoding).
+TEST_F(CorrelationMiddlewareTest, PercentEncodedBaggageValuesSurviveHttplibsDecoding) {
+  start();
+  auto response = client().Get(
+      "/baggage", {{"baggage", "note=Zo%C3%AB%202%20%22gift%22%2050%25, promo = %2541BC ;ttl=30"}});
+  ASSERT_TRUE(response);
+  EXPECT_THAT(response->body, HasSubstr("note=Zo%C3%AB%202%20%22gift%22%2050%25"));
+  EXPECT_THAT(response->body, HasSubstr("promo=%2541BC;ttl=30"));
 }
 
 }  // namespace
