@@ -163,8 +163,10 @@ PluginScope::PluginScope(PluginMetrics* metrics, std::string_view plugin,
       incoming_correlation_(Context::current().correlation_origin() ==
                             CorrelationOrigin::kIncoming),
       scope_(Context::current().with_plugin(plugin)),
-      start_(std::chrono::steady_clock::now()),
-      cpu_start_nanos_(thread_cpu_nanos()) {}
+      // Without metrics (none made global, or telemetry off) the clocks are not read.
+      start_(metrics != nullptr ? std::chrono::steady_clock::now()
+                                : std::chrono::steady_clock::time_point()),
+      cpu_start_nanos_(metrics != nullptr ? thread_cpu_nanos() : 0) {}
 
 void PluginScope::set_error(std::string_view error_type) noexcept {
   try {

@@ -267,7 +267,7 @@ void UnifiedObservability::initialize() {
   publish_tracer_metrics(s.registry, *s.tracer);
   publish_logging_metrics(s.registry, *s.logging);
   s.logging->make_default();
-  s.plugins.make_global();
+  if (on) s.plugins.make_global();  // disabled: PluginScope records nothing
   global_instance.store(this, std::memory_order_release);
   s.initialized = true;
   s.ready.store(true, std::memory_order_release);
@@ -303,28 +303,34 @@ UnifiedObservability* UnifiedObservability::global() noexcept {
 Counter UnifiedObservability::create_counter(std::string_view name, std::string_view help,
                                              std::vector<std::string> label_names,
                                              std::string_view unit) {
-  return state_->registry.create_counter(name, help, std::move(label_names), unit);
+  // Disabled: a handle that records nothing (a default one), after the same validation.
+  Counter made = state_->registry.create_counter(name, help, std::move(label_names), unit);
+  return state_->config.sdk_disabled ? Counter() : made;
 }
 
 UpDownCounter UnifiedObservability::create_up_down_counter(std::string_view name,
                                                            std::string_view help,
                                                            std::vector<std::string> label_names,
                                                            std::string_view unit) {
-  return state_->registry.create_up_down_counter(name, help, std::move(label_names), unit);
+  UpDownCounter made =
+      state_->registry.create_up_down_counter(name, help, std::move(label_names), unit);
+  return state_->config.sdk_disabled ? UpDownCounter() : made;
 }
 
 Gauge UnifiedObservability::create_gauge(std::string_view name, std::string_view help,
                                          std::vector<std::string> label_names,
                                          std::string_view unit) {
-  return state_->registry.create_gauge(name, help, std::move(label_names), unit);
+  Gauge made = state_->registry.create_gauge(name, help, std::move(label_names), unit);
+  return state_->config.sdk_disabled ? Gauge() : made;
 }
 
 Histogram UnifiedObservability::create_histogram(std::string_view name, std::string_view help,
                                                  std::vector<std::string> label_names,
                                                  std::vector<double> bounds,
                                                  std::string_view unit) {
-  return state_->registry.create_histogram(name, help, std::move(label_names), std::move(bounds),
-                                           unit);
+  Histogram made = state_->registry.create_histogram(name, help, std::move(label_names),
+                                                     std::move(bounds), unit);
+  return state_->config.sdk_disabled ? Histogram() : made;
 }
 
 Span UnifiedObservability::start_span(std::string_view name, const SpanOptions& options) noexcept {

@@ -119,7 +119,9 @@ HttpClientInstrumentation::HttpClientInstrumentation(Tracer& tracer, MetricRegis
 HttpClientInstrumentation::HttpClientInstrumentation(UnifiedObservability& observability,
                                                      HttpClientOptions options)
     : HttpClientInstrumentation(initialized_tracer(observability), observability.metrics(),
-                                observability.propagator(), std::move(options)) {}
+                                observability.propagator(), std::move(options)) {
+  if (observability.config().sdk_disabled) duration_ = Histogram();  // telemetry off
+}
 
 HttpClientCall::HttpClientCall(HttpClientInstrumentation& instrumentation,
                                const HttpClientRequest& request)

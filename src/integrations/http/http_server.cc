@@ -119,7 +119,15 @@ HttpServerInstrumentation::HttpServerInstrumentation(UnifiedObservability& obser
                                                      HttpServerOptions options)
     : HttpServerInstrumentation(initialized_tracer(observability), observability.metrics(),
                                 observability.propagator(), std::move(options),
-                                observability.logging()) {}
+                                observability.logging()) {
+  if (observability.config().sdk_disabled) {  // telemetry off: handles that record nothing
+    duration_ = Histogram();
+    active_ = UpDownCounter();
+    request_size_ = Histogram();
+    response_size_ = Histogram();
+    origin_incoming_ = origin_generated_ = origin_rejected_ = BoundCounter();
+  }
+}
 
 bool HttpServerInstrumentation::is_excluded(std::string_view path) const noexcept {
   return std::find(options_.excluded_paths.begin(), options_.excluded_paths.end(), path) !=

@@ -345,6 +345,25 @@ TEST(InjectHeaders, UsesTheGlobalInstancesPropagationSettings) {
   observability.shutdown();
 }
 
+TEST(HttpInstrumentation, WithTelemetryOffNothingIsRecordedButTheContextStillFlows) {
+  UnifiedObservability observability({.sdk_disabled = true});
+  observability.initialize();
+  HttpServerInstrumentation http(observability);
+  Request request{.headers = {{"X-Correlation-ID", "corr-off"}}};
+  request.with([&](const HttpServerRequest& r) {
+    HttpServerCall call(http, r);
+    EXPECT_EQ(get_correlation_id(), "corr-off");
+    EXPECT_FALSE(call.span().is_recording());
+    call.end(200);
+    return 0;
+  });
+  const std::string text =
+      scrape_metrics(observability.metrics(), "", "", {.process_metrics = false}).body;
+  EXPECT_THAT(text, Not(HasSubstr("http_server_request_duration_seconds_count")));
+  EXPECT_THAT(text, HasSubstr("mmf_correlation_requests_total{origin=\"incoming\"} 0"));
+  observability.shutdown();
+}
+
 TEST(HttpInstrumentation, NeedsAnInitializedUnifiedObservability) {
   UnifiedObservability observability(
       {.traces_exporter = {"none"}, .metrics_exporter = {"none"}, .logs_exporter = {"none"}});

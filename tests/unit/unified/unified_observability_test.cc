@@ -141,9 +141,17 @@ TEST(UnifiedObservability, ADisabledSdkOpensNothingAndRecordsNothing) {
   EXPECT_EQ(observability.metrics_port(), 0);
   EXPECT_FALSE(observability.start_span("x").is_recording());
   EXPECT_FALSE(observability.logger().enabled(LogLevel::kCritical));
-  // Instruments still work in memory, so code needs no branches.
+  // Instruments and plugin scopes work, so code needs no branches, and record nothing.
   observability.create_counter("jobs_total", "Jobs.").inc();
-  EXPECT_EQ(test::MetricSnapshot::of(observability.metrics()).value("jobs_total"), 1);
+  observability.create_histogram("job_seconds", "Jobs.").observe(1);
+  { PluginScope plugin("fraud-plugin", "score"); }
+  const auto snapshot = test::MetricSnapshot::of(observability.metrics());
+  EXPECT_EQ(snapshot.value("jobs_total"), std::nullopt) << snapshot.to_string();
+  EXPECT_EQ(snapshot.count("job_seconds"), std::nullopt);
+  EXPECT_EQ(
+      snapshot.value("mmf_plugin_operations_total",
+                     {{"plugin", "fraud-plugin"}, {"operation", "score"}, {"status", "success"}}),
+      std::nullopt);
   EXPECT_TRUE(observability.shutdown());
 }
 
