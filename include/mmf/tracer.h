@@ -101,10 +101,12 @@ class Tracer {
   // recorded (memory budget) is a non-recording span with a valid context.
   Span start_span(std::string_view name, const SpanOptions& options = {}) noexcept;
 
-  // Exports everything that ended before the call; true when it all went out by the timeout.
+  // Exports everything that ended before the call; true when it all went out by the timeout
+  // (false too when the exporter failed to deliver a batch meanwhile).
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) noexcept;
   // Flushes within timeout, then stops the background thread and the exporter. Idempotent;
-  // returns promptly even when the exporter hangs (the batch in flight is abandoned).
+  // returns promptly even when the exporter hangs (the batch in flight is abandoned). True when
+  // everything queued was delivered in time.
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(30)) noexcept;
 
   TracerStats stats() const noexcept;

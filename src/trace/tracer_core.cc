@@ -401,15 +401,20 @@ void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) no
 }
 
 bool TracerCore::force_flush(std::chrono::milliseconds timeout) noexcept {
+  // "Went out": a batch the exporter failed to deliver (a collector that never answered before
+  // the deadline) is done, but not a success.
+  const std::uint64_t failed_before = dropped_export_failed_.load(std::memory_order_relaxed);
   std::unique_lock<std::mutex> lock(mutex_);
   if (stopped_) return false;
   const std::uint64_t target = ++flush_requested_;
   wake_cv_.notify_one();
   return done_cv_.wait_for(lock, timeout, [&] { return flush_done_ >= target || stopped_; }) &&
-         flush_done_ >= target;
+         flush_done_ >= target &&
+         dropped_export_failed_.load(std::memory_order_relaxed) == failed_before;
 }
 
 bool TracerCore::shutdown(std::chrono::milliseconds timeout) noexcept {
+  const std::uint64_t failed_before = dropped_export_failed_.load(std::memory_order_relaxed);
   bool finished = true;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -424,7 +429,8 @@ bool TracerCore::shutdown(std::chrono::milliseconds timeout) noexcept {
   // Makes an export that hangs return (the exporter's transport cancels), then waits for it.
   if (options_.exporter) options_.exporter->shutdown();
   thread_.join();
-  return finished;
+  // Like force_flush: spans the exporter failed to deliver in time make it a failure.
+  return finished && dropped_export_failed_.load(std::memory_order_relaxed) == failed_before;
 }
 
 TracerStats TracerCore::stats() const noexcept {
