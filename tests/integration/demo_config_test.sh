@@ -26,7 +26,7 @@ grep -q 'logs (level info) go to stdout as console text' "$work/err" || fail "st
 
 MMF_CONFIG_FILE="$work/demo.yaml" MMF_LOG_FORMAT=json "$marty" demo >"$work/out" 2>"$work/err" ||
   fail "demo with MMF_CONFIG_FILE: $(cat "$work/err")"
-line=$(grep '"message":"Payment processed"' "$work/out" | head -1)
+line=$(grep -m1 '"message":"Payment processed"' "$work/out")
 [[ $line == *'"service":"demo-from-file"'* ]] || fail "MMF_CONFIG_FILE's service name not used: $line"
 
 # 2. Presets: development samples everything and writes console text at debug level.

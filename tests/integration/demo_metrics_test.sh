@@ -70,7 +70,7 @@ for service in gateway order payment; do
   grep -q "marty demo: marty-$service: spans" "$work/stderr" || fail "marty-$service did not stop cleanly"
 done
 # The walk-through's log line: JSON, with the trace and correlation context added.
-line=$(grep '"message":"Payment processed"' "$work/stdout" | head -1)
+line=$(grep -m1 '"message":"Payment processed"' "$work/stdout")
 for expected in '"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"' '"correlation_id":"' \
                 '"user_id":"user_67890"' '"service":"marty-demo"' '"amount":12.5'; do
   [[ $line == *"$expected"* ]] || fail "the demo's log line lacks $expected: $line"
