@@ -67,6 +67,10 @@ struct TracerOptions {
   std::string scope_version{};
   // Source of trace and span IDs; default_id_generator() when null. Must outlive the Tracer.
   IdGenerator* id_generator = nullptr;
+  // False: telemetry is off (OTEL_SDK_DISABLED). start_span() then makes non-recording spans
+  // that carry their parent's context on unchanged (no new IDs, no sampler, no counting), so
+  // propagation still works and a span costs a few nanoseconds.
+  bool enabled = true;
 };
 
 // What the pipeline did since the Tracer started. Published on /metrics as mmf_telemetry_*.

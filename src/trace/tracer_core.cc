@@ -101,6 +101,7 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
   const ContextData* parent =
       options.parent ? ContextAccess::data(*options.parent) : detail::tls_current;
   const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
+  if (!options_.enabled) return Span(nullptr, parent_span);
   const bool has_parent = parent_span.is_valid();
 
   SpanContext context;

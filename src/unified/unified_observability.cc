@@ -229,7 +229,8 @@ void UnifiedObservability::initialize() {
       .limits = c.span_limits,
       .batch = c.batch,
       .retention = tracing_on ? c.retention : RetentionOptions{},
-      .scope_version = std::string(kVersion)});
+      .scope_version = std::string(kVersion),
+      .enabled = on});
 
   // In place before the endpoint starts: its admin routes use them.
   s.logging = std::move(logging);

@@ -230,6 +230,13 @@ TEST_F(HttpInstrumentationTest, ExcludedPathsGetNothing) {
 
 TEST_F(HttpInstrumentationTest, HostileInputKeepsLabelsBounded) {
   auto& http = server();
+  serve(http, {.method = "BREW", .headers = {}}, "", 200);
+  const auto spans = traces_.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(spans[0], HasName("HTTP"));
+  EXPECT_THAT(spans[0], HasAttribute("http.request.method", "_OTHER"));
+  EXPECT_THAT(spans[0], HasAttribute("http.request.method_original", "BREW"));
+  // A flood (spans beyond the recorder's queue may be dropped: that is allowed).
   for (int i = 0; i < 2000; ++i) {
     const std::string n = std::to_string(i);
     serve(http,
@@ -244,13 +251,8 @@ TEST_F(HttpInstrumentationTest, HostileInputKeepsLabelsBounded) {
   EXPECT_THAT(text, Not(HasSubstr("BREW")));
   EXPECT_THAT(text, Not(HasSubstr("/p/")));
   EXPECT_THAT(text, HasSubstr("http_request_method=\"_OTHER\""));
-  // Statuses outside [100, 599] are no status; the others are at most 500 series.
   EXPECT_THAT(text, HasSubstr("mmf_correlation_requests_total{origin=\"rejected\"} 667"));
   EXPECT_THAT(text, HasSubstr("mmf_correlation_requests_total{origin=\"incoming\"} 1333"));
-  const auto spans = traces_.spans();
-  ASSERT_EQ(spans.size(), 2000u);
-  EXPECT_THAT(spans[1], HasName("HTTP"));
-  EXPECT_THAT(spans[1], HasAttribute("http.request.method_original", "BREW1"));
 }
 
 TEST_F(HttpInstrumentationTest, AnExceptionIsRecordedLoggedAndItsDebugLogsKept) {

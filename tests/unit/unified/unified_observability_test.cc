@@ -140,6 +140,18 @@ TEST(UnifiedObservability, ADisabledSdkOpensNothingAndRecordsNothing) {
   observability.initialize();
   EXPECT_EQ(observability.metrics_port(), 0);
   EXPECT_FALSE(observability.start_span("x").is_recording());
+  {
+    // Spans carry an incoming trace on unchanged: propagation still works.
+    const SpanContext incoming{.trace_id = new_trace_id(),
+                               .span_id = new_span_id(),
+                               .flags = TraceFlags(TraceFlags::kSampled)};
+    ContextScope request(Context::current().with_span_context(incoming));
+    Span span = observability.start_span("handler");
+    EXPECT_FALSE(span.is_recording());
+    EXPECT_EQ(span.context().trace_id, incoming.trace_id);
+    EXPECT_EQ(span.context().span_id, incoming.span_id);
+  }
+  EXPECT_EQ(observability.tracer()->stats().spans_not_sampled, 0u);
   EXPECT_FALSE(observability.logger().enabled(LogLevel::kCritical));
   // Instruments and plugin scopes work, so code needs no branches, and record nothing.
   observability.create_counter("jobs_total", "Jobs.").inc();
