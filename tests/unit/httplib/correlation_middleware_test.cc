@@ -71,6 +71,17 @@ class CorrelationMiddlewareTest : public ::testing::Test {
     }
     throw std::runtime_error("no span called " + std::string(name));
   }
+  // The metrics once they hold expected (recorded in httplib's logger, after the response).
+  std::string metrics_with(const std::string& expected) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::string text = metrics();
+    while (text.find(expected) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      text = metrics();
+    }
+    return text;
+  }
   std::string metrics() {
     return scrape_metrics(registry_, "", "", {.process_metrics = false}).body;
   }
@@ -141,7 +152,8 @@ TEST_F(CorrelationMiddlewareTest, UnmatchedPathsShareOneSeriesAndExcludedPathsNo
     EXPECT_EQ(response->status, 404);
   }
   ASSERT_TRUE(client().Get("/healthz"));
-  const std::string text = metrics();
+  const std::string text =
+      metrics_with("http_route=\"unmatched\",http_response_status_code=\"404\"} 50");
   EXPECT_THAT(text,
               HasSubstr("http_server_request_duration_seconds_count{http_request_method=\"GET\","
                         "http_route=\"unmatched\",http_response_status_code=\"404\"} 50"));
