@@ -1,8 +1,8 @@
 // The request Context: everything that travels with one request, and the thread's current one.
 //
 // A Context holds the trace context (SpanContext), the correlation fields (correlation ID,
-// request ID and its parent, user ID, session ID, operation name and ID, plugin, business fields) and
-// the W3C baggage. It is immutable and cheaply shared: copying one bumps a reference count.
+// request ID and its parent, user ID, session ID, operation name and ID, plugin, business fields)
+// and the W3C baggage. It is immutable and cheaply shared: copying one bumps a reference count.
 // "Changing" a field makes a new Context.
 //
 // Each thread has a current Context. Scopes make a Context current and put the previous one back
@@ -63,7 +63,7 @@ struct CorrelationFields {
   std::string user_id{};
   std::string session_id{};
   std::string plugin{};
-  std::string operation_id{};  // the Python MMF's operation ID (X-MMF-Operation-ID)
+  std::string operation_id{};          // the Python MMF's operation ID (X-MMF-Operation-ID)
   BusinessContext business_context{};  // merged over the enclosing one, key by key
 };
 
@@ -117,7 +117,10 @@ class Context {
 
   // Copies with one part replaced. IDs are validated as above: an invalid one is ignored
   // (the copy keeps the old value) and counted; an empty one clears the field.
-  Context with_span_context(SpanContext span_context) const;
+  Context with_span_context(SpanContext span_context) const&;
+  // The same for a Context about to be discarded: when it is the only reference to its data,
+  // that data is reused instead of copied (the request path builds its Context this way).
+  Context with_span_context(SpanContext span_context) &&;
   Context with_correlation_id(std::string_view id) const;
   Context with_user_id(std::string_view id) const;
   Context with_session_id(std::string_view id) const;

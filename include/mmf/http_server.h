@@ -38,6 +38,8 @@
 // destroy it there, after the handler's own scopes have closed.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -114,6 +116,9 @@ class HttpServerInstrumentation {
 
  private:
   friend class HttpServerCall;
+  // Process-unique, from a counter (never the address, which a later instrumentation may
+  // reuse): keys this instrumentation's entries in the per-thread cache of histogram series.
+  const std::uint64_t id_;
   Tracer& tracer_;
   Propagator propagator_;
   HttpServerOptions options_;
@@ -125,6 +130,9 @@ class HttpServerInstrumentation {
   BoundCounter origin_incoming_;
   BoundCounter origin_generated_;
   BoundCounter origin_rejected_;
+  // active_'s series of each method (normalized_http_method's order, "_OTHER" last), looked up
+  // when the method first comes: the metric still shows only the methods that came.
+  mutable std::array<std::atomic<detail::ScalarSeries*>, 10> active_series_{};
 };
 
 class HttpServerCall {
@@ -161,8 +169,15 @@ class HttpServerCall {
   Span& span() noexcept { return span_; }
 
  private:
+  // Adds delta to the active requests of this call's method.
+  void add_active(double delta) noexcept;
+  // Records the three histograms of the ended call (labels: method, route, status code).
+  void observe_histograms(std::string_view route, std::string_view code, int status, double seconds,
+                          double request_bytes, double response_bytes);
+
   HttpServerInstrumentation* instrumentation_ = nullptr;  // null: excluded
-  std::string method_;  // the label value: a known method or _OTHER
+  std::string_view method_;        // the label value (static text): a known method or _OTHER
+  std::uint8_t method_index_ = 0;  // its place in normalized_http_method's list
   std::string route_;
   std::chrono::steady_clock::time_point start_;
   Context context_;

@@ -55,6 +55,7 @@ namespace detail {
 class Instrument;
 class RegistryState;
 struct PointData;
+struct MetricsAccess;
 }  // namespace detail
 
 // What a callback instrument's read function reports at a collection (see
@@ -126,6 +127,7 @@ class UpDownCounter {
 
  private:
   friend class MetricRegistry;
+  friend struct detail::MetricsAccess;
   explicit UpDownCounter(detail::Instrument* instrument) noexcept : instrument_(instrument) {}
   detail::Instrument* instrument_ = nullptr;
 };
@@ -167,6 +169,7 @@ class Histogram {
 
  private:
   friend class MetricRegistry;
+  friend struct detail::MetricsAccess;
   explicit Histogram(detail::Instrument* instrument) noexcept : instrument_(instrument) {}
   detail::Instrument* instrument_ = nullptr;
 };

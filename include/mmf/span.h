@@ -94,6 +94,8 @@ class Span {
   // The given Context (default: the current one) with this span as its trace context: what a
   // child operation or an outgoing call should see.
   Context context_with_span(const Context& base = Context::current()) const;
+  // The same from a Context the caller gives up: its data is reused when nothing else shares it.
+  Context context_with_span(Context&& base) const;
   // Makes this span current for the returned scope's lifetime (on this thread).
   [[nodiscard]] ContextScope activate() const { return ContextScope(context_with_span()); }
 

@@ -6,6 +6,7 @@
 #include "context/business.h"
 #include "context/counters.h"
 #include "mmf/ids.h"
+#include "propagation/text.h"
 
 namespace mmf {
 namespace detail {
@@ -71,15 +72,19 @@ void replace_current(const ContextData* data) noexcept {
   detail::release(std::exchange(detail::tls_current, data));
 }
 
+// The bytes of an ID, as a table: each request validates its incoming IDs byte by byte.
+constexpr bool id_char_rule(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':' || c == '@' || c == '/' || c == '+' || c == '=';
+}
+constexpr detail::ByteSet kIdChars = detail::make_byte_set(id_char_rule);
+
 }  // namespace
 
 bool is_valid_id(std::string_view text) noexcept {
   if (text.empty() || text.size() > kMaxIdLength) return false;
   for (char c : text) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':' || c == '@' || c == '/' ||
-                    c == '+' || c == '=';
-    if (!ok) return false;
+    if (!kIdChars(c)) return false;
   }
   return true;
 }
@@ -141,8 +146,19 @@ Context Context::child(const CorrelationFields& fields) const {
   return result;
 }
 
-Context Context::with_span_context(SpanContext span_context) const {
+Context Context::with_span_context(SpanContext span_context) const& {
   Data* data = clone();
+  data->span_context = std::move(span_context);
+  return Context(data);
+}
+
+Context Context::with_span_context(SpanContext span_context) && {
+  // A single reference (acquire: after the last release by another owner) means no other
+  // Context or thread can see the block, so changing it in place is not observable.
+  if (data_ == nullptr || data_->refs.load(std::memory_order_acquire) != 1) {
+    return std::as_const(*this).with_span_context(std::move(span_context));
+  }
+  auto* data = const_cast<Data*>(std::exchange(data_, nullptr));
   data->span_context = std::move(span_context);
   return Context(data);
 }

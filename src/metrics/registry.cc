@@ -338,7 +338,7 @@ Instrument::Entry* Instrument::probe(const Table& table, std::uint64_t hash,
   }
 }
 
-void* Instrument::find_series(LabelValues labels) noexcept {
+void* Instrument::find_series(LabelValues labels, bool* overflow) noexcept {
   LabelText ordered[kMaxLabels];
   std::uint64_t h;
   if (!order_and_hash(labels, ordered, h)) {
@@ -350,7 +350,7 @@ void* Instrument::find_series(LabelValues labels) noexcept {
     return entry->series();
   }
   try {
-    return insert(h, ordered);
+    return insert(h, ordered, overflow);
   } catch (...) {
     return nullptr;  // out of memory: this recording is lost
   }
@@ -379,7 +379,7 @@ std::unique_ptr<Instrument::Entry> Instrument::make_entry(std::uint64_t hash,
   return entry;
 }
 
-void* Instrument::insert(std::uint64_t hash, const LabelText* values) {
+void* Instrument::insert(std::uint64_t hash, const LabelText* values, bool* overflow) {
   std::lock_guard<std::mutex> lock(mutex_);
   Table* table = table_.load(std::memory_order_relaxed);
   if (Entry* entry = probe(*table, hash, values, label_names_.size())) return entry->series();
@@ -389,6 +389,7 @@ void* Instrument::insert(std::uint64_t hash, const LabelText* values) {
       overflow_ = make_entry(0, values, true);
       registry_.series.fetch_add(1, std::memory_order_relaxed);
     }
+    if (overflow != nullptr) *overflow = true;
     return overflow_->series();
   }
   if ((entries_.size() + 1) * 2 > table->mask + 1) {  // keep the table at most half full

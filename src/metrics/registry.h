@@ -67,8 +67,9 @@ class Instrument {
 
   // The series for these label values (created when new; the overflow series past the
   // cardinality limit), or nullptr when the labels do not match the names (counted) or memory
-  // ran out. The result is a ScalarSeries or a HistogramSeries, by kind.
-  void* find_series(LabelValues labels) noexcept;
+  // ran out. The result is a ScalarSeries or a HistogramSeries, by kind. *overflow (when given)
+  // is set to true when the result is the overflow series.
+  void* find_series(LabelValues labels, bool* overflow = nullptr) noexcept;
 
   // Makes this a callback instrument: collect() reports what read observes.
   void set_callback(std::function<void(CallbackObserver&)> read);
@@ -98,7 +99,7 @@ class Instrument {
   bool order_and_hash(LabelValues labels, LabelText* ordered, std::uint64_t& hash) const noexcept;
   static Entry* probe(const Table& table, std::uint64_t hash, const LabelText* values,
                       std::size_t count) noexcept;
-  void* insert(std::uint64_t hash, const LabelText* values);
+  void* insert(std::uint64_t hash, const LabelText* values, bool* overflow);
   std::unique_ptr<Entry> make_entry(std::uint64_t hash, const LabelText* values, bool overflow);
   void fill_point(const Entry& entry, PointData& point) const;
 

@@ -8,21 +8,41 @@ namespace mmf {
 namespace {
 
 // baggage-octet: printable US-ASCII except DQUOTE, comma, semicolon and backslash.
-constexpr bool is_baggage_octet(char c) noexcept {
+constexpr bool baggage_octet_rule(char c) noexcept {
   return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) ||
          (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
 }
+constexpr detail::ByteSet kBaggageOctets = detail::make_byte_set(baggage_octet_rule);
+constexpr bool is_baggage_octet(char c) noexcept { return kBaggageOctets(c); }
 
 // A byte that may stay literal in an encoded value. '%' is a baggage-octet but starts an
 // escape, so it is always encoded.
 constexpr bool stays_literal(char c) noexcept { return is_baggage_octet(c) && c != '%'; }
 
-// Percent-decodes a raw value; false when it holds a non-octet, a broken escape, or the
-// decoded bytes are not UTF-8.
-bool decode_value(std::string_view raw, std::string& out) {
-  out.clear();
-  out.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
+std::size_t encoded_value_size(std::string_view value) noexcept {
+  std::size_t size = 0;
+  for (char c : value) size += stays_literal(c) ? 1 : 3;
+  return size;
+}
+
+// Percent-decodes a raw value into out and gives the size of its encoded form (as
+// append_encoded writes it); false when it holds a non-octet, a broken escape, or the decoded
+// bytes are not UTF-8.
+bool decode_value(std::string_view raw, std::string& out, std::size_t& encoded_size) {
+  // The usual value has no escape: each byte is a literal octet, so it is ASCII (valid UTF-8),
+  // stays as it is, and is encoded again unchanged.
+  std::size_t i = 0;
+  while (i < raw.size() && raw[i] != '%') {
+    if (!is_baggage_octet(raw[i])) return false;
+    ++i;
+  }
+  if (i == raw.size()) {
+    out.assign(raw);
+    encoded_size = raw.size();
+    return true;
+  }
+  out.assign(raw.substr(0, i));
+  for (; i < raw.size(); ++i) {
     const char c = raw[i];
     if (!is_baggage_octet(c)) return false;
     if (c != '%') {
@@ -36,13 +56,9 @@ bool decode_value(std::string_view raw, std::string& out) {
     out.push_back(static_cast<char>((hi << 4) | lo));
     i += 2;
   }
-  return detail::is_valid_utf8(out);
-}
-
-std::size_t encoded_value_size(std::string_view value) noexcept {
-  std::size_t size = 0;
-  for (char c : value) size += stays_literal(c) ? 1 : 3;
-  return size;
+  if (!detail::is_valid_utf8(out)) return false;
+  encoded_size = encoded_value_size(out);
+  return true;
 }
 
 // Normalises a property list ("k1=v1;flag" with optional whitespace) into out. False when a
@@ -86,6 +102,12 @@ Baggage Baggage::parse(std::string_view header, ParseStats* stats) {
 Baggage Baggage::parse(std::span<const std::string_view> headers, ParseStats* stats) {
   ParseStats local;
   Baggage result;
+  // One allocation for the entries: members are separated by commas, and the count is capped.
+  std::size_t members = 0;
+  for (std::string_view header : headers) {
+    members += 1 + static_cast<std::size_t>(std::count(header.begin(), header.end(), ','));
+  }
+  result.entries_.reserve(std::min(members, kMaxEntries));
   std::size_t size = 0;  // encoded size of result so far, commas included
   Entry entry;
   for (std::string_view header : headers) {
@@ -103,29 +125,32 @@ Baggage Baggage::parse(std::span<const std::string_view> headers, ParseStats* st
       const std::string_view key = detail::trim_ows(pair.substr(0, eq));
       const std::string_view raw_value =
           eq == std::string_view::npos ? std::string_view() : detail::trim_ows(pair.substr(eq + 1));
+      std::size_t value_size = 0;
       if (eq == std::string_view::npos || !is_valid_key(key) ||
-          !decode_value(raw_value, entry.value) ||
+          !decode_value(raw_value, entry.value, value_size) ||
           (semi != std::string_view::npos &&
            !normalise_properties(member.substr(semi + 1), entry.metadata))) {
         ++local.invalid_members;
         continue;
       }
       if (semi == std::string_view::npos) entry.metadata.clear();
-      entry.key.assign(key);
 
       // A repeated key replaces the earlier entry (the last one wins).
       auto same = std::find_if(result.entries_.begin(), result.entries_.end(),
-                               [&](const Entry& e) { return e.key == entry.key; });
+                               [key](const Entry& e) { return e.key == key; });
       if (same != result.entries_.end()) {
         size -= entry_encoded_size(*same) + (result.entries_.size() > 1 ? 1 : 0);
         result.entries_.erase(same);
       }
-      const std::size_t added = entry_encoded_size(entry) + (result.entries_.empty() ? 0 : 1);
+      const std::size_t added = key.size() + 1 + value_size +
+                                (entry.metadata.empty() ? 0 : entry.metadata.size() + 1) +
+                                (result.entries_.empty() ? 0 : 1);
       if (result.entries_.size() >= kMaxEntries || size + added > kMaxHeaderSize) {
         ++local.dropped_members;
         continue;
       }
       size += added;
+      entry.key.assign(key);
       result.entries_.push_back(std::move(entry));
       entry = Entry();
     }

@@ -131,4 +131,8 @@ Context Span::context_with_span(const Context& base) const {
   return base.with_span_context(context_);
 }
 
+Context Span::context_with_span(Context&& base) const {
+  return std::move(base).with_span_context(context_);
+}
+
 }  // namespace mmf

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "metrics/access.h"
 #include "mmf/carrier.h"
 #include "mmf/unified.h"
 #include "trace/type_name.h"
@@ -15,6 +16,49 @@ namespace {
 constexpr std::string_view kMethodLabel = "http_request_method";
 constexpr std::string_view kRouteLabel = "http_route";
 constexpr std::string_view kStatusLabel = "http_response_status_code";
+
+// The methods of the semantic conventions (RFC 9110), then "_OTHER" for any other.
+constexpr std::array<std::string_view, 10> kMethods = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER"};
+constexpr std::uint8_t kOtherMethod = 9;
+
+std::uint8_t method_index(std::string_view method) noexcept {
+  for (std::uint8_t i = 0; i < kOtherMethod; ++i) {
+    if (method == kMethods[i]) return i;
+  }
+  return kOtherMethod;
+}
+
+std::atomic<std::uint64_t> next_instrumentation_id{1};
+
+// The series of the three histograms for one (instrumentation, method, route, status), kept
+// per thread so that a request usually ends without label lookups. Keyed by the
+// instrumentation's id, never its address: one made where a destroyed one lived (with another
+// registry) gets a new id, so the old series are never reached again. Only series that stay
+// valid are kept (not the overflow series, whose every recording is counted).
+struct EndSeries {
+  std::uint64_t owner = 0;  // the instrumentation's id; 0: an empty slot
+  int status = 0;
+  std::uint8_t method = 0;
+  std::string route;
+  detail::HistogramSeries* duration = nullptr;
+  detail::HistogramSeries* request_size = nullptr;
+  detail::HistogramSeries* response_size = nullptr;
+};
+
+// Direct-mapped: a collision only costs the lookups. Longer routes are not kept, so that the
+// cache of a thread stays within a few kilobytes.
+constexpr std::size_t kEndSeriesSlots = 16;  // a power of two
+constexpr std::size_t kMaxCachedRouteSize = 128;
+thread_local std::array<EndSeries, kEndSeriesSlots> tls_end_series;
+
+EndSeries& end_series_slot(std::uint64_t owner, std::uint8_t method, std::string_view route,
+                           int status) noexcept {
+  std::uint64_t h = std::hash<std::string_view>{}(route);
+  h ^= owner * 0x9e3779b97f4a7c15ULL ^ (static_cast<std::uint64_t>(status) << 8) ^ method;
+  h ^= h >> 29;
+  return tls_end_series[h & (kEndSeriesSlots - 1)];
+}
 
 // Powers of four from 64 bytes to 16 MiB: a request or response body is rarely outside.
 std::vector<double> body_size_buckets() {
@@ -62,19 +106,15 @@ void capture_headers(Span& span, std::string_view direction,
 }  // namespace
 
 std::string_view normalized_http_method(std::string_view method) noexcept {
-  static constexpr std::array<std::string_view, 9> kKnown = {
-      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-  for (std::string_view known : kKnown) {
-    if (method == known) return known;
-  }
-  return "_OTHER";
+  return kMethods[method_index(method)];
 }
 
 HttpServerInstrumentation::HttpServerInstrumentation(Tracer& tracer, MetricRegistry& registry,
                                                      Propagator propagator,
                                                      HttpServerOptions options,
                                                      LoggingPipeline* logging)
-    : tracer_(tracer),
+    : id_(next_instrumentation_id.fetch_add(1, std::memory_order_relaxed)),
+      tracer_(tracer),
       propagator_(std::move(propagator)),
       options_(std::move(options)),
       logging_(logging),
@@ -143,7 +183,8 @@ HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
   if (instrumentation.is_excluded(request.path)) return;
   instrumentation_ = &instrumentation;
   start_ = std::chrono::steady_clock::now();
-  method_ = normalized_http_method(request.method);
+  method_index_ = method_index(request.method);
+  method_ = kMethods[method_index_];
   Context incoming = instrumentation.propagator_.extract_from(request.headers);
   switch (incoming.correlation_origin()) {
     case CorrelationOrigin::kIncoming:
@@ -160,13 +201,15 @@ HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
       break;
   }
   // The semantic conventions name a span of an unknown method "HTTP".
-  span_ = instrumentation.tracer_.start_span(method_ == "_OTHER" ? "HTTP" : method_,
+  span_ = instrumentation.tracer_.start_span(method_index_ == kOtherMethod ? "HTTP" : method_,
                                              {.kind = SpanKind::kServer, .parent = incoming});
   if (span_.is_recording()) {
     span_.set_attribute("http.request.method", method_)
         .set_attribute("url.path", request.path)
         .set_attribute("url.scheme", request.scheme);
-    if (method_ == "_OTHER") span_.set_attribute("http.request.method_original", request.method);
+    if (method_index_ == kOtherMethod) {
+      span_.set_attribute("http.request.method_original", request.method);
+    }
     if (!request.server_address.empty()) {
       span_.set_attribute("server.address", request.server_address);
     }
@@ -185,14 +228,14 @@ HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
     capture_headers(span_, "request", instrumentation.options_.captured_request_headers,
                     request.headers);
   }
-  context_ = span_.context_with_span(incoming);
+  context_ = span_.context_with_span(std::move(incoming));
   scope_.emplace(context_);
   if (instrumentation.logging_ != nullptr) {
     debug_logs_.emplace(*instrumentation.logging_);
   } else {
     debug_logs_.emplace();
   }
-  instrumentation.active_.add(1, {{kMethodLabel, method_}});
+  add_active(1);
   if (instrumentation.options_.on_request) {
     try {
       instrumentation.options_.on_request(span_, request);
@@ -207,7 +250,11 @@ void HttpServerCall::set_route(std::string_view route_template) {
   if (instrumentation_ == nullptr || ended_) return;
   route_ = route_template;
   if (span_.is_recording()) {
-    span_.update_name((method_ == "_OTHER" ? std::string("HTTP") : method_) + " " + route_);
+    const std::string_view method = method_index_ == kOtherMethod ? "HTTP" : method_;
+    std::string name;
+    name.reserve(method.size() + 1 + route_.size());
+    name.append(method).append(1, ' ').append(route_);
+    span_.update_name(name);
     span_.set_attribute("http.route", route_);
   }
 }
@@ -279,18 +326,65 @@ void HttpServerCall::end(int status, std::uint64_t request_body_bytes,
     }
     const std::string_view route = route_.empty() ? kUnmatchedRoute : std::string_view(route_);
     // Recorded while the span is current: the duration bucket keeps it as an exemplar.
-    const LabelValues labels = {
-        {kMethodLabel, method_}, {kRouteLabel, route}, {kStatusLabel, code}};
-    in.duration_.observe(seconds, labels);
-    in.request_size_.observe(static_cast<double>(request_body_bytes), labels);
-    in.response_size_.observe(static_cast<double>(response_body_bytes), labels);
+    observe_histograms(route, code, code.empty() ? 0 : status, seconds,
+                       static_cast<double>(request_body_bytes),
+                       static_cast<double>(response_body_bytes));
     if (code.empty() || status >= 500) debug_logs_->mark_error();
   } catch (...) {  // std::bad_alloc composing a label: the span still ends
   }
-  in.active_.add(-1, {{kMethodLabel, method_}});
+  add_active(-1);
   debug_logs_.reset();  // writes the held debug records if the request failed
   span_.end();
   scope_.reset();
+}
+
+void HttpServerCall::add_active(double delta) noexcept {
+  std::atomic<detail::ScalarSeries*>& slot = instrumentation_->active_series_[method_index_];
+  // Acquire and release: a thread that finds the series here sees it fully made.
+  detail::ScalarSeries* series = slot.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    bool lasting = false;
+    series =
+        detail::MetricsAccess::find(instrumentation_->active_, {{kMethodLabel, method_}}, lasting);
+    if (lasting) slot.store(series, std::memory_order_release);
+  }
+  if (series != nullptr) series->add(delta, false);
+}
+
+void HttpServerCall::observe_histograms(std::string_view route, std::string_view code, int status,
+                                        double seconds, double request_bytes,
+                                        double response_bytes) {
+  const HttpServerInstrumentation& in = *instrumentation_;
+  EndSeries* cached = nullptr;
+  if (route.size() <= kMaxCachedRouteSize) {
+    cached = &end_series_slot(in.id_, method_index_, route, status);
+    if (cached->owner == in.id_ && cached->status == status && cached->method == method_index_ &&
+        cached->route == route) {
+      cached->duration->observe(seconds);
+      cached->request_size->observe(request_bytes);
+      cached->response_size->observe(response_bytes);
+      return;
+    }
+  }
+  const LabelValues labels = {{kMethodLabel, method_}, {kRouteLabel, route}, {kStatusLabel, code}};
+  bool lasting[3] = {};
+  detail::HistogramSeries* duration = detail::MetricsAccess::find(in.duration_, labels, lasting[0]);
+  detail::HistogramSeries* request_size =
+      detail::MetricsAccess::find(in.request_size_, labels, lasting[1]);
+  detail::HistogramSeries* response_size =
+      detail::MetricsAccess::find(in.response_size_, labels, lasting[2]);
+  if (duration != nullptr) duration->observe(seconds);
+  if (request_size != nullptr) request_size->observe(request_bytes);
+  if (response_size != nullptr) response_size->observe(response_bytes);
+  if (cached == nullptr || !(lasting[0] && lasting[1] && lasting[2])) return;
+  cached->owner = 0;  // empty until filled: assigning the route may throw
+  cached->route.assign(route);
+  cached->status = status;
+  cached->method = method_index_;
+  cached->duration = duration;
+  cached->request_size = request_size;
+  cached->response_size = response_size;
+  cached->owner = in.id_;
 }
 
 }  // namespace mmf

@@ -258,6 +258,58 @@ TEST(Context, WithSpanContextKeepsCorrelationFields) {
   EXPECT_FALSE(base.span_context().is_valid());
 }
 
+// The rvalue form reuses a block no one else holds; every other field must come through.
+TEST(Context, WithSpanContextOnAnUnsharedContextKeepsEveryField) {
+  SpanContext span;
+  span.trace_id = new_trace_id();
+  span.span_id = new_span_id();
+  span.flags = TraceFlags(TraceFlags::kSampled);
+  Context base = Context()
+                     .child({.operation_name = "op",
+                             .correlation_id = "c",
+                             .request_id = "r",
+                             .user_id = "u",
+                             .session_id = "s",
+                             .plugin = "p",
+                             .operation_id = "o",
+                             .business_context = {{"tenant", "acme"}}})
+                     .with_baggage(Baggage().set("k", "v"));
+  const Context expected = base;  // a second reference: this one takes the copying path
+  const Context copied = expected.with_span_context(span);
+  base = Context();
+  Context unshared = expected.with_user_id("u");  // an equal block held only here
+  const Context reused = std::move(unshared).with_span_context(span);
+  for (const Context* traced : {&copied, &reused}) {
+    EXPECT_EQ(traced->span_context(), span);
+    EXPECT_EQ(traced->correlation_id(), "c");
+    EXPECT_EQ(traced->request_id(), "r");
+    EXPECT_EQ(traced->parent_request_id(), expected.parent_request_id());
+    EXPECT_EQ(traced->user_id(), "u");
+    EXPECT_EQ(traced->session_id(), "s");
+    EXPECT_EQ(traced->operation_name(), "op");
+    EXPECT_EQ(traced->plugin(), "p");
+    EXPECT_EQ(traced->operation_id(), "o");
+    EXPECT_EQ(traced->business_context(), expected.business_context());
+    EXPECT_EQ(traced->baggage(), expected.baggage());
+    EXPECT_EQ(traced->correlation_origin(), expected.correlation_origin());
+  }
+  EXPECT_FALSE(expected.span_context().is_valid());
+}
+
+TEST(Context, WithSpanContextOnASharedContextLeavesTheOtherHolderUnchanged) {
+  SpanContext span;
+  span.trace_id = new_trace_id();
+  span.span_id = new_span_id();
+  const Context kept = Context().with_correlation_id("c");
+  Context shared = kept;
+  const Context traced = std::move(shared).with_span_context(span);
+  EXPECT_FALSE(traced.same_as(kept));
+  EXPECT_FALSE(kept.span_context().is_valid());
+  EXPECT_EQ(traced.span_context(), span);
+  EXPECT_EQ(traced.correlation_id(), "c");
+  EXPECT_TRUE(Context().with_span_context(span).span_context() == span);  // empty: a new block
+}
+
 TEST(Context, ChildKeepsTraceAndBaggage) {
   SpanContext span;
   span.trace_id = new_trace_id();

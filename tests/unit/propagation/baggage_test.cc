@@ -121,6 +121,43 @@ TEST(Baggage, SkipsBrokenPercentEscapes) {
   }
 }
 
+// Values without an escape are taken whole; every byte must still be a baggage-octet.
+TEST(Baggage, ChecksEveryByteOfAValueWithoutEscapes) {
+  for (const std::string& bad :
+       {std::string("k=caf\xc3\xa9"), std::string("k=a\"b"), std::string("k=a\\b"),
+        std::string("k=a b"), std::string("k=a\x7f"), std::string("k=\x01"),
+        std::string("k=a\0b", 5)}) {
+    Baggage::ParseStats stats;
+    const Baggage baggage = Baggage::parse(bad + ",ok=1", &stats);
+    EXPECT_FALSE(baggage.get("k").has_value()) << bad;
+    EXPECT_EQ(baggage.get("ok"), "1") << bad;
+    EXPECT_EQ(stats.invalid_members, 1u) << bad;
+  }
+  EXPECT_EQ(Baggage::parse("k=!#$&'()*+-./09:<=>?@AZ[]^_`az{|}~").get("k"),
+            "!#$&'()*+-./09:<=>?@AZ[]^_`az{|}~");
+}
+
+TEST(Baggage, DecodesAnEscapeAfterLiteralBytesAndChecksTheBytesAfterIt) {
+  EXPECT_EQ(Baggage::parse("k=abc%20def").get("k"), "abc def");
+  EXPECT_EQ(Baggage::parse("k=abc%C3%A9").get("k"), "abc\xc3\xa9");
+  EXPECT_FALSE(Baggage::parse("k=abc%20d\"f").get("k").has_value());
+  EXPECT_FALSE(Baggage::parse("k=abc%20d\xc3\xa9").get("k").has_value());
+}
+
+TEST(Baggage, MeasuresTheByteLimitOnTheEncodedFormWithAndWithoutEscapes) {
+  // "k=" and 8190 literal bytes: exactly 8192 encoded.
+  EXPECT_EQ(Baggage::parse("k=" + std::string(8190, 'v')).size(), 1u);
+  EXPECT_EQ(Baggage::parse("k=" + std::string(8191, 'v')).size(), 0u);
+  // An escape that stays one (a space) counts 3 bytes; one that decodes to a literal, 1.
+  EXPECT_EQ(Baggage::parse("k=" + std::string(8187, 'v') + "%20").size(), 1u);
+  EXPECT_EQ(Baggage::parse("k=" + std::string(8188, 'v') + "%20").size(), 0u);
+  EXPECT_EQ(Baggage::parse("k=" + std::string(8189, 'v') + "%41").size(), 1u);
+  const Baggage pair =
+      Baggage::parse("a=" + std::string(4000, 'x') + "%20,b=" + std::string(4000, 'y') +
+                     ",c=" + std::string(200, 'z'));
+  EXPECT_EQ(keys_of(pair), (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(Baggage, AcceptsHexEscapesInEitherCase) {
   EXPECT_EQ(Baggage::parse("k=%c3%a9").get("k"), "\xc3\xa9");
   EXPECT_EQ(Baggage::parse("k=%C3%A9").get("k"), "\xc3\xa9");
