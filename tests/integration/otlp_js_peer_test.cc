@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "child_process.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "test_http_server.h"
 
@@ -47,6 +48,8 @@ using ExportTraceServiceRequest =
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
+using testing_support::env_or_empty;
+using testing_support::find_node;
 using testing_support::TestHttpServer;
 namespace fs = std::filesystem;
 
@@ -284,89 +287,15 @@ struct ProcessResult {
 // kills it when it outlives timeout.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
   ProcessResult result;
-  std::array<int, 2> out_pipe{};
-  std::array<int, 2> err_pipe{};
-  if (pipe(out_pipe.data()) != 0 || pipe(err_pipe.data()) != 0) {
-    result.err = "pipe() failed";
-    return result;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-    posix_spawn_file_actions_addclose(&actions, fd);
-  }
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawn_error = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (spawn_error != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    result.err = "posix_spawn(" + argv[0] + ") failed: " + std::strerror(spawn_error);
-    return result;
-  }
-
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
-  std::array<std::string*, 2> sinks{&result.out, &result.err};
-  int open_count = 2;
-  bool timed_out = false;
-  while (open_count > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buffer[4096];
-      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        sinks[i]->append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;  // poll() ignores negative descriptors
-        --open_count;
-      }
-    }
-  }
-  for (const pollfd& fd : fds) {
-    if (fd.fd >= 0) close(fd.fd);
-  }
-  if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
-    result.err += "\n[killed after " + std::to_string(timeout.count()) + " s]";
-  } else if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
+  try {
+    testing_support::ChildProcess child(argv);
+    result.exit_code = child.finish(timeout);
+    result.out = child.out();
+    result.err = child.err();
+  } catch (const std::runtime_error& error) {
+    result.err = error.what();
   }
   return result;
-}
-
-std::string env_or_empty(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "" : value;
-}
-
-std::string find_node() {
-  std::string_view path = std::getenv("PATH") == nullptr ? "" : std::getenv("PATH");
-  while (!path.empty()) {
-    const std::size_t colon = path.find(':');
-    const fs::path candidate = fs::path(path.substr(0, colon)) / "node";
-    if (access(candidate.c_str(), X_OK) == 0) return fs::absolute(candidate).string();
-    path = colon == std::string_view::npos ? "" : path.substr(colon + 1);
-  }
-  return access("/usr/bin/node", X_OK) == 0 ? "/usr/bin/node" : "";
 }
 
 class JsPeerTest : public ::testing::Test {

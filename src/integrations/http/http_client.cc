@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "integrations/http/initialized_tracer.h"
 #include "mmf/carrier.h"
 #include "mmf/http_server.h"
 #include "mmf/unified.h"
@@ -51,16 +52,6 @@ UrlParts parse_url(std::string_view url) {
     parts.port = 443;
   }
   return parts;
-}
-
-Tracer& initialized_tracer(UnifiedObservability& observability) {
-  Tracer* tracer = observability.tracer();
-  if (tracer == nullptr) {
-    throw std::logic_error(
-        "HTTP instrumentation needs an initialized UnifiedObservability: call initialize() "
-        "first");
-  }
-  return *tracer;
 }
 
 }  // namespace
@@ -118,7 +109,7 @@ HttpClientInstrumentation::HttpClientInstrumentation(Tracer& tracer, MetricRegis
 
 HttpClientInstrumentation::HttpClientInstrumentation(UnifiedObservability& observability,
                                                      HttpClientOptions options)
-    : HttpClientInstrumentation(initialized_tracer(observability), observability.metrics(),
+    : HttpClientInstrumentation(detail::initialized_tracer(observability), observability.metrics(),
                                 observability.propagator(), std::move(options)) {
   if (observability.config().sdk_disabled) duration_ = Histogram();  // telemetry off
 }

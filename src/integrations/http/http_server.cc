@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "integrations/http/initialized_tracer.h"
 #include "metrics/access.h"
 #include "mmf/carrier.h"
 #include "mmf/unified.h"
@@ -143,8 +144,7 @@ HttpServerInstrumentation::HttpServerInstrumentation(Tracer& tracer, MetricRegis
   origin_rejected_ = origins.bind({{"origin", "rejected"}});
 }
 
-namespace {
-Tracer& initialized_tracer(UnifiedObservability& observability) {
+Tracer& detail::initialized_tracer(UnifiedObservability& observability) {
   Tracer* tracer = observability.tracer();
   if (tracer == nullptr) {
     throw std::logic_error(
@@ -153,11 +153,10 @@ Tracer& initialized_tracer(UnifiedObservability& observability) {
   }
   return *tracer;
 }
-}  // namespace
 
 HttpServerInstrumentation::HttpServerInstrumentation(UnifiedObservability& observability,
                                                      HttpServerOptions options)
-    : HttpServerInstrumentation(initialized_tracer(observability), observability.metrics(),
+    : HttpServerInstrumentation(detail::initialized_tracer(observability), observability.metrics(),
                                 observability.propagator(), std::move(options),
                                 observability.logging()) {
   if (observability.config().sdk_disabled) {  // telemetry off: handles that record nothing
