@@ -2,6 +2,7 @@
 # Proves that users can build against mmf-observability, the way they would:
 #   1. find_package/      find_package(mmf_observability 0.1 REQUIRED) against <install-prefix>
 #   2. add_subdirectory/  the source tree added with add_subdirectory(), developer options off
+#      find_package_httplib/  COMPONENTS httplib: a CorrelationMiddleware server and client
 #   3. components         COMPONENTS handling and version checks of the package configuration
 #   4. pkg-config         mmf_observability.pc from <install-prefix>
 # Each program is configured, built and run in a temporary directory, removed afterwards.
@@ -50,6 +51,14 @@ configure_build_run() {
 
 configure_build_run find_package "$here/find_package" -DCMAKE_PREFIX_PATH="$prefix"
 configure_build_run add_subdirectory "$here/add_subdirectory"
+# The HTTP component, when this install has it (it is built where cpp-httplib is found).
+if [[ -n $(find "$prefix" -name mmf_observability_httplibTargets.cmake -print -quit) ]]; then
+  configure_build_run find_package_httplib "$here/find_package_httplib" \
+    -DCMAKE_PREFIX_PATH="$prefix"
+elif [[ ${MMF_REQUIRE_TOOLS:-} == 1 ]]; then
+  echo "the install lacks the httplib component (Debian package libcpp-httplib-dev)"
+  exit 1
+fi
 
 # The package configuration: unknown components and incompatible versions fail, and say why.
 check=components
