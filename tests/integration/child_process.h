@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -152,6 +153,42 @@ inline std::string find_node() {
     path = colon == std::string_view::npos ? "" : path.substr(colon + 1);
   }
   return access("/usr/bin/node", X_OK) == 0 ? "/usr/bin/node" : "";
+}
+
+// The npm project of the JS peers and node, for a test's SetUp. dir comes from the environment's
+// MMF_OTLP_JS_DIR, else compiled_dir (the build's copy); scripts must be in it. problem says
+// what is missing; fatal tells a broken set-up (fail) from a project whose `npm ci` has not run,
+// which skips unless MMF_REQUIRE_JS_PEER=1.
+struct JsPeer {
+  std::string dir;
+  std::string node;
+  std::string problem;
+  bool fatal = false;
+};
+inline JsPeer find_js_peer(std::string compiled_dir, std::initializer_list<const char*> scripts) {
+  JsPeer peer;
+  peer.dir = env_or_empty("MMF_OTLP_JS_DIR");
+  if (peer.dir.empty()) peer.dir = std::move(compiled_dir);
+  peer.fatal = true;
+  if (peer.dir.empty()) {
+    peer.problem = "set MMF_OTLP_JS_DIR to tests/integration/otlp_js";
+    return peer;
+  }
+  for (const char* script : scripts) {
+    if (!std::filesystem::exists(std::filesystem::path(peer.dir) / script)) {
+      peer.problem = std::string(script) + " not found in " + peer.dir;
+      return peer;
+    }
+  }
+  if (!std::filesystem::exists(std::filesystem::path(peer.dir) / "node_modules")) {
+    peer.problem = "no node_modules in " + peer.dir + ": run `npm ci` there";
+    peer.fatal = env_or_empty("MMF_REQUIRE_JS_PEER") == "1";
+    if (peer.fatal) peer.problem += " (MMF_REQUIRE_JS_PEER=1)";
+    return peer;
+  }
+  peer.node = find_node();
+  if (peer.node.empty()) peer.problem = "node is not on PATH nor at /usr/bin/node";
+  return peer;
 }
 
 }  // namespace mmf::testing_support

@@ -59,8 +59,6 @@ using ::testing::UnorderedElementsAre;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 using testing_support::ChildProcess;
-using testing_support::env_or_empty;
-using testing_support::find_node;
 
 constexpr std::string_view kCorrelationId = "js-checkout-7f3a9c";
 constexpr std::string_view kServerRoute = "/checkout/{cart}";
@@ -90,22 +88,19 @@ std::vector<std::string> raw_header_values(const json& downstream, std::string_v
 class JsHttpInteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    js_dir_ = env_or_empty("MMF_OTLP_JS_DIR");
 #ifdef MMF_OTLP_JS_DIR
-    if (js_dir_.empty()) js_dir_ = MMF_OTLP_JS_DIR;
+    const testing_support::JsPeer peer = testing_support::find_js_peer(
+        MMF_OTLP_JS_DIR, {"http_peer_server.js", "http_peer_client.js"});
+#else
+    const testing_support::JsPeer peer =
+        testing_support::find_js_peer("", {"http_peer_server.js", "http_peer_client.js"});
 #endif
-    const bool required = env_or_empty("MMF_REQUIRE_JS_PEER") == "1";
-    ASSERT_FALSE(js_dir_.empty()) << "set MMF_OTLP_JS_DIR to tests/integration/otlp_js";
-    for (const char* script : {"http_peer_server.js", "http_peer_client.js"}) {
-      ASSERT_TRUE(fs::exists(fs::path(js_dir_) / script)) << script << " not found in " << js_dir_;
+    if (!peer.problem.empty()) {
+      if (peer.fatal) FAIL() << peer.problem;
+      GTEST_SKIP() << peer.problem;
     }
-    if (!fs::exists(fs::path(js_dir_) / "node_modules")) {
-      const std::string why = "no node_modules in " + js_dir_ + ": run `npm ci` there";
-      if (required) FAIL() << why << " (MMF_REQUIRE_JS_PEER=1)";
-      GTEST_SKIP() << why;
-    }
-    node_ = find_node();
-    ASSERT_FALSE(node_.empty()) << "node is not on PATH nor at /usr/bin/node";
+    js_dir_ = peer.dir;
+    node_ = peer.node;
     start_js_server();
     if (HasFatalFailure()) return;
     start_service();

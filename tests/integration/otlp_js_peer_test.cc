@@ -48,8 +48,6 @@ using ExportTraceServiceRequest =
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using testing_support::env_or_empty;
-using testing_support::find_node;
 using testing_support::TestHttpServer;
 namespace fs = std::filesystem;
 
@@ -301,20 +299,18 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::sec
 class JsPeerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    js_dir_ = env_or_empty("MMF_OTLP_JS_DIR");
 #ifdef MMF_OTLP_JS_DIR
-    if (js_dir_.empty()) js_dir_ = MMF_OTLP_JS_DIR;
+    const testing_support::JsPeer peer =
+        testing_support::find_js_peer(MMF_OTLP_JS_DIR, {"export_span.js"});
+#else
+    const testing_support::JsPeer peer = testing_support::find_js_peer("", {"export_span.js"});
 #endif
-    const bool required = env_or_empty("MMF_REQUIRE_JS_PEER") == "1";
-    ASSERT_FALSE(js_dir_.empty()) << "set MMF_OTLP_JS_DIR to tests/integration/otlp_js";
-    ASSERT_TRUE(fs::exists(fs::path(js_dir_) / "export_span.js")) << "not found in " << js_dir_;
-    if (!fs::exists(fs::path(js_dir_) / "node_modules")) {
-      const std::string why = "no node_modules in " + js_dir_ + ": run `npm ci` there";
-      if (required) FAIL() << why << " (MMF_REQUIRE_JS_PEER=1)";
-      GTEST_SKIP() << why;
+    if (!peer.problem.empty()) {
+      if (peer.fatal) FAIL() << peer.problem;
+      GTEST_SKIP() << peer.problem;
     }
-    node_ = find_node();
-    ASSERT_FALSE(node_.empty()) << "node is not on PATH nor at /usr/bin/node";
+    js_dir_ = peer.dir;
+    node_ = peer.node;
   }
 
   // Runs the script with encoding against server_, answering 200 with an empty

@@ -7,6 +7,7 @@
 #include <system_error>
 #include <utility>
 
+#include "mmf/http_client.h"
 #include "mmf/version.h"
 
 namespace marty {
@@ -38,18 +39,14 @@ std::string url_host(const std::string& address) {
   return address;
 }
 
-// Where a signal goes over OTLP: the URL, with any user:password@ left out.
+// Where a signal goes over OTLP: the URL, without user:password@ (or secret query values).
 std::string otlp_url(const mmf::ObservabilityConfig& config, const char* signal) {
   const mmf::OtlpHttpOptions http = config.otlp_exporter_options(signal).http;
   std::string url = http.endpoint;
   if (!http.endpoint_is_full_url) {
     url += std::string(url.ends_with('/') ? "" : "/") + "v1/" + signal;
   }
-  const std::size_t scheme = url.find("://");
-  const std::size_t host = scheme == std::string::npos ? 0 : scheme + 3;
-  const std::size_t at = url.find('@', host);
-  if (at != std::string::npos && at < url.find('/', host)) url.erase(host, at + 1 - host);
-  return url;
+  return mmf::sanitized_url(url, mmf::HttpClientOptions{}.redacted_query_parameters);
 }
 
 std::string number(double value) {

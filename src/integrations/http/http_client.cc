@@ -4,13 +4,16 @@
 #include <stdexcept>
 #include <utility>
 
-#include "integrations/http/initialized_tracer.h"
+#include "integrations/http/support.h"
 #include "mmf/carrier.h"
 #include "mmf/http_server.h"
 #include "mmf/unified.h"
 
 namespace mmf {
 namespace {
+
+using detail::HostPort;
+using detail::split_host_port;
 
 struct UrlParts {
   std::string_view scheme;
@@ -28,24 +31,10 @@ UrlParts parse_url(std::string_view url) {
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);
   }
-  std::string_view port_text;
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return parts;
-    parts.host = authority.substr(1, close - 1);
-    if (authority.substr(close + 1).starts_with(':')) port_text = authority.substr(close + 2);
-  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    parts.host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-  } else {
-    parts.host = authority;
-  }
-  int port = 0;
-  const auto [end, error] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (!port_text.empty() && error == std::errc() && end == port_text.data() + port_text.size() &&
-      port > 0 && port <= 65535) {
-    parts.port = port;
+  const HostPort split = split_host_port(authority);
+  parts.host = split.host;
+  if (split.port > 0) {
+    parts.port = split.port;
   } else if (iequals(parts.scheme, "http")) {
     parts.port = 80;
   } else if (iequals(parts.scheme, "https")) {
@@ -55,6 +44,30 @@ UrlParts parse_url(std::string_view url) {
 }
 
 }  // namespace
+
+detail::HostPort detail::split_host_port(std::string_view authority) noexcept {
+  std::string_view port_text;
+  HostPort split;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return split;
+    split.host = authority.substr(1, close - 1);
+    if (authority.substr(close + 1).starts_with(':')) port_text = authority.substr(close + 2);
+  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    split.host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  } else {
+    split.host = authority;
+  }
+  int port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (!port_text.empty() && error == std::errc() && end == port_text.data() + port_text.size() &&
+      port > 0 && port <= 65535) {
+    split.port = port;
+  }
+  return split;
+}
 
 std::string sanitized_url(std::string_view url, const std::vector<std::string>& redacted) {
   std::string out;

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "integrations/http/initialized_tracer.h"
+#include "integrations/http/support.h"
 #include "metrics/access.h"
 #include "mmf/carrier.h"
 #include "mmf/unified.h"

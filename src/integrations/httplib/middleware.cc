@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "integrations/http/support.h"
 #include "mmf/httplib_middleware.h"
 #include "mmf/unified.h"
 
@@ -26,28 +27,6 @@ void end_thread_call(int status, std::uint64_t request_bytes, std::uint64_t resp
   tls_call.call.reset();
   tls_call.owner = nullptr;
   tls_call.parameter_names = nullptr;
-}
-
-// The Host header's host and port ("example.com:8080", "[::1]:80").
-std::pair<std::string_view, int> host_and_port(std::string_view host) {
-  std::string_view port_text;
-  if (host.starts_with('[')) {
-    const std::size_t close = host.find(']');
-    if (close == std::string_view::npos) return {{}, 0};
-    if (host.substr(close + 1).starts_with(':')) port_text = host.substr(close + 2);
-    host = host.substr(1, close - 1);
-  } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    port_text = host.substr(colon + 1);
-    host = host.substr(0, colon);
-  }
-  int port = 0;
-  const auto [end, error] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (error != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
-      port > 65535) {
-    port = 0;
-  }
-  return {host, port};
 }
 
 // cpp-httplib before 0.44 percent-decodes every request header value while parsing, so a
@@ -146,17 +125,24 @@ void CorrelationMiddleware::install() {
   server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response&) {
     // A call left over on this thread (its logger never ran): it ends without a response.
     if (tls_call.call) end_thread_call(0, 0, 0);
-    const std::string& host_header = request.get_header_value("Host");
-    auto [host, port] = host_and_port(host_header);
+    // One walk over the headers: Host, User-Agent, and the re-encoded baggage values, which
+    // live here while the propagator reads them (it keeps views until it has read them all).
+    std::string_view host_header;
+    std::string_view user_agent;
+    std::vector<std::string> baggage;
+    for (const auto& [name, value] : request.headers) {
+      if (iequals(name, mmf::headers::kBaggage)) {
+        baggage.push_back(reencode_baggage(value));
+      } else if (host_header.empty() && iequals(name, "Host")) {
+        host_header = value;
+      } else if (user_agent.empty() && iequals(name, "User-Agent")) {
+        user_agent = value;
+      }
+    }
+    auto [host, port] = detail::split_host_port(host_header);
     if (host.empty()) {
       host = request.local_addr;
       port = request.local_port;
-    }
-    // The propagator keeps views of the values until it has read them all: the re-encoded
-    // baggage values live here meanwhile.
-    std::vector<std::string> baggage;
-    for (const auto& [name, value] : request.headers) {
-      if (iequals(name, mmf::headers::kBaggage)) baggage.push_back(reencode_baggage(value));
     }
     const auto headers = [&request, &baggage](Propagator::HeaderVisitor visit) {
       std::size_t next_baggage = 0;
@@ -177,7 +163,7 @@ void CorrelationMiddleware::install() {
                           .server_port = port,
                           .client_address = request.remote_addr,
                           .client_port = request.remote_port > 0 ? request.remote_port : 0,
-                          .user_agent = request.get_header_value("User-Agent"),
+                          .user_agent = user_agent,
                           .headers = headers});
     if (!tls_call.call->instrumented()) end_thread_call(0, 0, 0);
     return httplib::Server::HandlerResponse::Unhandled;
