@@ -250,7 +250,8 @@ test_all() {
       begin_step "$fuzz_step"
       configure "$build_root/build-fuzz" clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DMMF_BUILD_FUZZERS=ON -DMMF_SANITIZE=address,undefined -DMMF_FUZZ_SECONDS="$fuzz_seconds" \
-        -DMMF_BUILD_TESTS=OFF -DMMF_BUILD_BENCHMARKS=OFF -DMMF_BUILD_TOOLS=OFF
+        -DMMF_BUILD_TESTS=OFF -DMMF_BUILD_BENCHMARKS=OFF -DMMF_BUILD_TOOLS=OFF \
+        -DCMAKE_DISABLE_FIND_PACKAGE_gRPC=ON  # no fuzz target uses the gRPC components
       build "$build_root/build-fuzz"
       UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         run_ctest "$build_root/build-fuzz" -L '^fuzz$' --timeout $((fuzz_seconds * 2 + 300))

@@ -31,7 +31,9 @@ set(MMF_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig" CACHE STRING
 
 # The optional components the package configuration knows by name. Keep in sync with DESIGN.md §3
 # (and docs/architecture.md for testing: the test kit, whose target is mmf::testing).
-set(MMF_KNOWN_COMPONENTS httplib grpc redis postgres sqlite testing)
+# A component that builds on others lists them (its target property MMF_REQUIRES_COMPONENTS):
+# asking for it loads them first.
+set(MMF_KNOWN_COMPONENTS httplib grpc hybrid redis postgres sqlite testing)
 
 # mmf_install_library(<target> <export-set>): installs one library into its export set.
 function(mmf_install_library target export_set)
@@ -89,9 +91,14 @@ foreach(component IN LISTS MMF_KNOWN_COMPONENTS)
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
   mmf_install_library(${target} mmf_observability_${component}Targets)
   mmf_find_dependencies_of(${target} dependencies)
+  get_target_property(required ${target} MMF_REQUIRES_COMPONENTS)
+  if(NOT required)
+    set(required "")
+  endif()
   list(APPEND MMF_INSTALLED_COMPONENTS ${component})
   string(APPEND MMF_COMPONENT_DEPENDENCIES
-         "set(_mmf_${component}_dependencies${dependencies})\n")
+         "set(_mmf_${component}_dependencies${dependencies})\n"
+         "set(_mmf_${component}_components ${required})\n")
 endforeach()
 list(JOIN MMF_INSTALLED_COMPONENTS " " MMF_INSTALLED_COMPONENTS)
 list(JOIN MMF_KNOWN_COMPONENTS " " MMF_KNOWN_COMPONENTS_TEXT)

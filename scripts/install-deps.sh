@@ -23,6 +23,9 @@ packages=(
   # The adapters for other libraries (built and tested when present): cpp-httplib (mounting
   # /metrics on an application's server) and spdlog (the logging bridge, and a benchmark peer).
   libcpp-httplib-dev libspdlog-dev
+  # gRPC C++ (the interceptors, the OTLP/gRPC transport, hybrid services; marty's demo needs it)
+  # and its code generator, for the test, benchmark and demo services.
+  libgrpc++-dev protobuf-compiler-grpc
   # Test-only: protobuf (decoding OTLP payloads with the .proto files), a JSON parser, and the
   # metrics format checkers (promtool from prometheus, Debian's Python OpenMetrics parser).
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev prometheus python3-prometheus-client

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "mmf/context.h"
+#include "mmf/detail/correlation_requests.h"
 #include "mmf/detail/function_ref.h"
 #include "mmf/log.h"
 #include "mmf/metrics.h"
@@ -127,9 +128,7 @@ class HttpServerInstrumentation {
   UpDownCounter active_;
   Histogram request_size_;
   Histogram response_size_;
-  BoundCounter origin_incoming_;
-  BoundCounter origin_generated_;
-  BoundCounter origin_rejected_;
+  detail::CorrelationRequests correlation_requests_;
   // active_'s series of each method (normalized_http_method's order, "_OTHER" last), looked up
   // when the method first comes: the metric still shows only the methods that came.
   mutable std::array<std::atomic<detail::ScalarSeries*>, 10> active_series_{};

@@ -12,7 +12,7 @@
 //
 // Configuration (otlp_exporter_options_from_env): the transport's variables
 // (mmf/otlp_transport.h) for the TRACES signal, and OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
-// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf or http/json (grpc comes with the gRPC transport).
+// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, http/json or grpc (with mmf::observability_grpc).
 //
 // Thread-safety: export_spans() is called by one pipeline thread at a time (as SpanExporter
 // promises); stats() and shutdown() may be called from any thread.
@@ -35,18 +35,42 @@ namespace mmf {
 enum class OtlpProtocol : std::uint8_t {
   kHttpProtobuf,  // "http/protobuf": Content-Type application/x-protobuf
   kHttpJson,      // "http/json": Content-Type application/json
+  kGrpc,          // "grpc": protobuf through the collector's gRPC Export methods
 };
 
-// "http/protobuf" or "http/json"; nullopt for anything else.
+// "http/protobuf", "http/json" or "grpc"; nullopt for anything else.
 std::optional<OtlpProtocol> parse_otlp_protocol(std::string_view name) noexcept;
+// The name parse_otlp_protocol() reads.
+std::string_view otlp_protocol_name(OtlpProtocol protocol) noexcept;
+
+// The collector's default endpoint per protocol (OpenTelemetry's): port 4318 for OTLP/HTTP and
+// 4317 for OTLP/gRPC.
+inline constexpr std::string_view kDefaultOtlpHttpEndpoint = "http://localhost:4318";
+inline constexpr std::string_view kDefaultOtlpGrpcEndpoint = "http://localhost:4317";
 
 struct OtlpExporterOptions {
   OtlpHttpOptions http{};
   OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
-  // Sends through this transport instead of an OtlpHttpTransport made from http: for tests,
-  // and for other transports (gRPC).
+  // Sends through this transport instead of the one make_otlp_transport() makes: for tests.
   std::shared_ptr<OtlpTransport> transport = nullptr;
 };
+
+// The transport an exporter uses: options.transport when set; else an OtlpHttpTransport for the
+// http/* protocols; for grpc, the OTLP/gRPC transport (options.http's endpoint, headers as
+// metadata, timeout, gzip, TLS files), which the mmf::observability_grpc component provides:
+// linking that component is all it takes. Throws std::invalid_argument when options.http is
+// invalid, or when grpc is asked for in a program without the component.
+std::shared_ptr<OtlpTransport> make_otlp_transport(const OtlpExporterOptions& options);
+
+// Whether the OTLP/gRPC transport is linked into this program.
+bool otlp_grpc_transport_available() noexcept;
+
+namespace detail {
+// Set once by the mmf::observability_grpc component while the program starts (a static
+// initialiser in the component, which its CMake target makes the linker keep).
+using OtlpGrpcTransportFactory = std::shared_ptr<OtlpTransport> (*)(const OtlpHttpOptions&);
+void set_otlp_grpc_transport_factory(OtlpGrpcTransportFactory factory) noexcept;
+}  // namespace detail
 
 // The exporter's own counts since it was made.
 struct OtlpExporterStats {

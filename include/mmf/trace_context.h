@@ -142,9 +142,10 @@ class TraceState {
   ~TraceState() { release(); }
 
   // Parses one or more tracestate header values (several header fields combine as one list).
-  // Returns an empty TraceState when any member breaks the grammar or a key repeats. A list
-  // longer than kMaxMembers or kMaxHeaderSize is truncated by whole members, as the
-  // specification orders: members over 128 characters go first, then members from the end.
+  // Returns an empty TraceState when any member breaks the grammar, a key repeats, or there are
+  // more than kMaxMembers members (the specification lets a receiver drop such a list). A list
+  // longer than kMaxHeaderSize characters is truncated by whole members, as the specification
+  // orders: members over 128 characters go first, then members from the end.
   static TraceState parse(std::string_view header) noexcept;
   static TraceState parse(std::span<const std::string_view> headers) noexcept;
 

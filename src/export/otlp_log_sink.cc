@@ -33,8 +33,7 @@ OtlpLogSink::OtlpLogSink(OtlpExporterOptions options, std::string scope_name,
                          std::string scope_version)
     : protocol_(options.protocol),
       timeout_(options.http.timeout.count() > 0 ? options.http.timeout : kDefaultTimeout),
-      transport_(options.transport ? std::move(options.transport)
-                                   : std::make_shared<OtlpHttpTransport>(std::move(options.http))),
+      transport_(make_otlp_transport(options)),
       scope_name_(std::move(scope_name)),
       scope_version_(std::move(scope_version)) {}
 

@@ -61,8 +61,7 @@ struct OtlpMetricsExporter::State {
   State(const MetricRegistry& r, OtlpMetricsExporterOptions o)
       : registry(r),
         options(std::move(o)),
-        transport(options.otlp.transport ? options.otlp.transport
-                                         : std::make_shared<OtlpHttpTransport>(options.otlp.http)),
+        transport(make_otlp_transport(options.otlp)),
         scope{.name = options.scope_name, .version = options.scope_version} {}
 
   void run() noexcept;

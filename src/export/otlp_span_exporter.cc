@@ -17,17 +17,8 @@ std::string_view content_type(OtlpProtocol protocol) noexcept {
 
 }  // namespace
 
-std::optional<OtlpProtocol> parse_otlp_protocol(std::string_view name) noexcept {
-  if (name == "http/protobuf") return OtlpProtocol::kHttpProtobuf;
-  if (name == "http/json") return OtlpProtocol::kHttpJson;
-  return std::nullopt;
-}
-
 OtlpSpanExporter::OtlpSpanExporter(OtlpExporterOptions options)
-    : protocol_(options.protocol),
-      transport_(options.transport ? std::move(options.transport)
-                                   : std::make_shared<OtlpHttpTransport>(std::move(options.http))) {
-}
+    : protocol_(options.protocol), transport_(make_otlp_transport(options)) {}
 
 OtlpSpanExporter::~OtlpSpanExporter() = default;
 
@@ -108,14 +99,27 @@ OtlpExporterOptions otlp_exporter_options_from_env(const EnvLookup& env, std::st
        {std::string_view("OTEL_EXPORTER_OTLP_PROTOCOL"), std::string_view(per_signal)}) {
     const std::optional<std::string> value = read_string(env, name);
     if (!value) continue;
-    if (const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(*value)) {
-      options.protocol = *protocol;
-    } else {
+    const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(*value);
+    if (!protocol) {
       errors.push_back({"environment variable " + std::string(name),
                         std::string("'") + value->substr(0, 64) +
-                            "' is not a supported protocol (http/protobuf or " + "http/json" +
-                            (*value == "grpc" ? "; grpc needs the gRPC transport" : "") + ")"});
+                            "' is not a supported protocol (http/protobuf, http/json or grpc)"});
+    } else if (*protocol == OtlpProtocol::kGrpc && !otlp_grpc_transport_available()) {
+      errors.push_back({"environment variable " + std::string(name),
+                        "'grpc' needs the OTLP/gRPC transport: link mmf::observability_grpc"});
+    } else {
+      options.protocol = *protocol;
     }
+  }
+  // OTLP/gRPC listens on its own port: the default endpoint follows the protocol unless an
+  // ENDPOINT variable (or the caller's defaults) chose one.
+  const bool endpoint_set =
+      read_string(env, "OTEL_EXPORTER_OTLP_ENDPOINT").has_value() ||
+      read_string(env, "OTEL_EXPORTER_OTLP_" + std::string(signal) + "_ENDPOINT").has_value();
+  if (options.protocol == OtlpProtocol::kGrpc && !endpoint_set &&
+      options.http.endpoint == kDefaultOtlpHttpEndpoint) {
+    options.http.endpoint = std::string(kDefaultOtlpGrpcEndpoint);
+    options.http.endpoint_is_full_url = false;
   }
   return options;
 }

@@ -11,6 +11,17 @@ namespace mmf::detail {
 
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// text with its ASCII letters in lower case (header and metadata names; other bytes as they are).
+inline std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
 // Strips optional whitespace (spaces and horizontal tabs, RFC 7230 §3.2.3) from both ends.
 constexpr std::string_view trim_ows(std::string_view text) noexcept {
   while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);

@@ -191,6 +191,13 @@ OtlpExporterOptions ObservabilityConfig::otlp_exporter_options(std::string_view 
   OtlpHttpOptions& http = options.http;
   http.endpoint = full_url ? *specific : otlp_endpoint;
   http.endpoint_is_full_url = full_url;
+  // OTLP/gRPC's default port is 4317: the default endpoint follows the protocol unless a source
+  // set the endpoint.
+  if (!full_url && otlp_protocol == OtlpProtocol::kGrpc &&
+      otlp_endpoint == kDefaultOtlpHttpEndpoint &&
+      detail::source_of(*this, "otlp.endpoint").starts_with("ObservabilityConfig.")) {
+    http.endpoint = std::string(kDefaultOtlpGrpcEndpoint);
+  }
   http.headers = otlp_headers;
   http.timeout = otlp_timeout;
   http.gzip = otlp_compression == "gzip";

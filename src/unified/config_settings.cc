@@ -86,7 +86,7 @@ Problem store(KeyValues& field, SettingValue&& value) {
 Problem store(OtlpProtocol& field, SettingValue&& value) {
   const std::string& name = std::get<std::string>(value);
   const std::optional<OtlpProtocol> protocol = parse_otlp_protocol(name);
-  if (!protocol) return quoted(name) + " is not an OTLP protocol (use http/protobuf or http/json)";
+  if (!protocol) return quoted(name) + " is not an OTLP protocol (use http/protobuf, http/json or grpc)";
   field = *protocol;
   return std::nullopt;
 }
@@ -330,10 +330,6 @@ std::optional<LogFormat> parse_log_format(std::string_view name) noexcept {
 
 std::string_view log_format_name(LogFormat format) noexcept {
   return format == LogFormat::kConsole ? "console" : "json";
-}
-
-std::string_view otlp_protocol_name(OtlpProtocol protocol) noexcept {
-  return protocol == OtlpProtocol::kHttpJson ? "http/json" : "http/protobuf";
 }
 
 bool is_ratio_sampler(std::string_view name) noexcept {

@@ -76,7 +76,6 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // "json" or "console"; nullopt for anything else.
 std::optional<LogFormat> parse_log_format(std::string_view name) noexcept;
 std::string_view log_format_name(LogFormat format) noexcept;
-std::string_view otlp_protocol_name(OtlpProtocol protocol) noexcept;
 // The samplers whose argument is a ratio in [0, 1], and those whose argument is traces per
 // second (mmf/sampler.h).
 bool is_ratio_sampler(std::string_view name) noexcept;

@@ -93,6 +93,13 @@ class Validator {
                     [](const ConfigError& e) { return e.source != "signal.endpoint"; });
       adopt(std::move(endpoint_errors), {{"signal.endpoint", signal_endpoint.first}});
     }
+    const bool otlp_used = ObservabilityConfig::names_exporter(config_.traces_exporter, "otlp") ||
+                           ObservabilityConfig::names_exporter(config_.metrics_exporter, "otlp") ||
+                           ObservabilityConfig::names_exporter(config_.logs_exporter, "otlp");
+    if (otlp_used && config_.otlp_protocol == OtlpProtocol::kGrpc &&
+        !otlp_grpc_transport_available()) {
+      report("otlp.protocol", "'grpc' needs the OTLP/gRPC transport: link mmf::observability_grpc");
+    }
     if (config_.otlp_compression != "gzip" && config_.otlp_compression != "none") {
       report("otlp.compression",
              detail::quoted(config_.otlp_compression) + " is not a compression (use gzip or none)");

@@ -3,6 +3,8 @@
 #   1. find_package/      find_package(mmf_observability 0.1 REQUIRED) against <install-prefix>
 #   2. add_subdirectory/  the source tree added with add_subdirectory(), developer options off
 #      find_package_httplib/  COMPONENTS httplib: a CorrelationMiddleware server and client
+#      find_package_hybrid/   COMPONENTS hybrid (bringing grpc and httplib): the OTLP/gRPC
+#                             transport registered, HybridService and CorrelationInterceptor
 #   3. components         COMPONENTS handling and version checks of the package configuration
 #   4. pkg-config         mmf_observability.pc from <install-prefix>
 # Each program is configured, built and run in a temporary directory, removed afterwards.
@@ -57,6 +59,16 @@ if [[ -n $(find "$prefix" -name mmf_observability_httplibTargets.cmake -print -q
     -DCMAKE_PREFIX_PATH="$prefix"
 elif [[ ${MMF_REQUIRE_TOOLS:-} == 1 ]]; then
   echo "the install lacks the httplib component (Debian package libcpp-httplib-dev)"
+  exit 1
+fi
+
+# The gRPC and hybrid components, when this install has them (built where gRPC C++ and
+# cpp-httplib are found).
+if [[ -n $(find "$prefix" -name mmf_observability_hybridTargets.cmake -print -quit) ]]; then
+  configure_build_run find_package_hybrid "$here/find_package_hybrid" \
+    -DCMAKE_PREFIX_PATH="$prefix"
+elif [[ ${MMF_REQUIRE_TOOLS:-} == 1 ]]; then
+  echo "the install lacks the hybrid component (Debian packages libgrpc++-dev, libcpp-httplib-dev)"
   exit 1
 fi
 

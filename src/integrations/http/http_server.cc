@@ -9,6 +9,7 @@
 #include "metrics/access.h"
 #include "mmf/carrier.h"
 #include "mmf/unified.h"
+#include "propagation/text.h"
 #include "trace/type_name.h"
 
 namespace mmf {
@@ -73,14 +74,6 @@ std::string status_label(int status) {
   return status >= 100 && status <= 599 ? std::to_string(status) : std::string();
 }
 
-std::string lower_case(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-  });
-  return out;
-}
-
 // Sets http.<direction>.header.<name> for each header of the allowlist that is present (its
 // values joined with ", " when it came more than once).
 void capture_headers(Span& span, std::string_view direction,
@@ -99,8 +92,9 @@ void capture_headers(Span& span, std::string_view direction,
   });
   for (std::size_t i = 0; i < allowlist.size(); ++i) {
     if (!seen[i]) continue;
-    span.set_attribute("http." + std::string(direction) + ".header." + lower_case(allowlist[i]),
-                       values[i]);
+    span.set_attribute(
+        "http." + std::string(direction) + ".header." + detail::ascii_lower(allowlist[i]),
+        values[i]);
   }
 }
 
@@ -133,16 +127,8 @@ HttpServerInstrumentation::HttpServerInstrumentation(Tracer& tracer, MetricRegis
       response_size_(registry.create_histogram(
           "http_server_response_body_size_bytes", "Size of HTTP server response bodies.",
           {std::string(kMethodLabel), std::string(kRouteLabel), std::string(kStatusLabel)},
-          body_size_buckets(), "bytes")) {
-  const Counter origins = registry.create_counter(
-      "mmf_correlation_requests_total",
-      "Requests by where their correlation ID came from: incoming (it arrived), generated (none "
-      "arrived) or rejected (an invalid one arrived and was replaced).",
-      {"origin"});
-  origin_incoming_ = origins.bind({{"origin", "incoming"}});
-  origin_generated_ = origins.bind({{"origin", "generated"}});
-  origin_rejected_ = origins.bind({{"origin", "rejected"}});
-}
+          body_size_buckets(), "bytes")),
+      correlation_requests_(registry) {}
 
 Tracer& detail::initialized_tracer(UnifiedObservability& observability) {
   Tracer* tracer = observability.tracer();
@@ -164,7 +150,7 @@ HttpServerInstrumentation::HttpServerInstrumentation(UnifiedObservability& obser
     active_ = UpDownCounter();
     request_size_ = Histogram();
     response_size_ = Histogram();
-    origin_incoming_ = origin_generated_ = origin_rejected_ = BoundCounter();
+    correlation_requests_ = detail::CorrelationRequests();
   }
 }
 
@@ -185,20 +171,7 @@ HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
   method_index_ = method_index(request.method);
   method_ = kMethods[method_index_];
   Context incoming = instrumentation.propagator_.extract_from(request.headers);
-  switch (incoming.correlation_origin()) {
-    case CorrelationOrigin::kIncoming:
-      instrumentation.origin_incoming_.inc();
-      break;
-    case CorrelationOrigin::kGenerated:
-      instrumentation.origin_generated_.inc();
-      break;
-    case CorrelationOrigin::kRejected:
-      instrumentation.origin_rejected_.inc();
-      break;
-    case CorrelationOrigin::kNone:
-    case CorrelationOrigin::kLocal:
-      break;
-  }
+  instrumentation.correlation_requests_.count(incoming.correlation_origin());
   // The semantic conventions name a span of an unknown method "HTTP".
   span_ = instrumentation.tracer_.start_span(method_index_ == kOtherMethod ? "HTTP" : method_,
                                              {.kind = SpanKind::kServer, .parent = incoming});

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Usage: node export_span.js <protobuf|json> <url>
+// Usage: node export_span.js <protobuf|json|grpc> <url>
 //
 // Exports ONE known span through the official OpenTelemetry JS SDK (versions pinned in
-// package-lock.json) to <url>, so that tests/integration/otlp_js_peer_test.cc can decode what the
-// reference implementation sends with the project's own .proto files. Every value below is fixed;
-// the C++ test holds the same values, so change both together.
+// package-lock.json) to <url>, so that tests/integration/otlp_js_peer_test.cc (OTLP/HTTP) and
+// otlp_js_grpc_peer_test.cc (OTLP/gRPC; <url> is then http://host:port, plaintext) can decode
+// what the reference implementation sends with the project's own .proto files. Every value below
+// is fixed; the C++ tests hold the same values (known_span.h), so change both together.
 //
 // Prints nothing and exits 0 when the receiver accepted the export; otherwise prints why on stderr
 // and exits 1 (usage errors exit 2).
@@ -23,6 +24,7 @@ const { ATTR_SERVICE_NAME } = require('@opentelemetry/semantic-conventions');
 const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter: ProtoExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { OTLPTraceExporter: JsonExporter } = require('@opentelemetry/exporter-trace-otlp-http');
+const { OTLPTraceExporter: GrpcExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
 
 const kTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const kSpanId = '00f067aa0ba902b7';
@@ -70,11 +72,12 @@ function fail(message) {
 
 async function main() {
   const [encoding, url] = process.argv.slice(2);
-  if (!['protobuf', 'json'].includes(encoding) || !url || process.argv.length !== 4) {
-    process.stderr.write('usage: node export_span.js <protobuf|json> <url>\n');
+  const exporters = { protobuf: ProtoExporter, json: JsonExporter, grpc: GrpcExporter };
+  if (!Object.hasOwn(exporters, encoding) || !url || process.argv.length !== 4) {
+    process.stderr.write('usage: node export_span.js <protobuf|json|grpc> <url>\n');
     process.exit(2);
   }
-  const Exporter = encoding === 'protobuf' ? ProtoExporter : JsonExporter;
+  const Exporter = exporters[encoding];
   const exporter = new ResultRecordingExporter(new Exporter({ url, timeoutMillis: 10000 }));
 
   const provider = new BasicTracerProvider({
@@ -148,7 +151,7 @@ async function main() {
 }
 
 main().then(
-  // Exit at once: a kept-alive HTTP connection must not hold the process open.
+  // Exit at once: a kept-alive HTTP connection or gRPC channel must not hold the process open.
   () => process.exit(0),
   (error) => fail(error && error.stack ? error.stack : String(error)),
 );

@@ -1,0 +1,192 @@
+// The call metrics of both sides (durations by status, messages per streaming call), the origin
+// count of incoming correlation IDs, and the excluded methods, which get nothing at all.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "echo_fixture.h"
+
+namespace mmf::grpc_test {
+namespace {
+
+using test::MetricSnapshot;
+
+// Observations of a call-labelled histogram between the snapshots.
+std::uint64_t calls(const MetricSnapshot& before, const MetricSnapshot& after,
+                    std::string_view name, std::string_view method, std::string_view code = "0") {
+  return MetricSnapshot::count_delta(
+      before, after, name,
+      {{"rpc_service", "mmf.test.Echo"}, {"rpc_method", method}, {"rpc_grpc_status_code", code}});
+}
+double messages(const MetricSnapshot& before, const MetricSnapshot& after, std::string_view name,
+                std::string_view method) {
+  return MetricSnapshot::sum_delta(
+      before, after, name,
+      {{"rpc_service", "mmf.test.Echo"}, {"rpc_method", method}, {"rpc_grpc_status_code", "0"}});
+}
+double origins(const MetricSnapshot& before, const MetricSnapshot& after, std::string_view origin) {
+  return MetricSnapshot::delta(before, after, "mmf_correlation_requests_total",
+                               {{"origin", origin}});
+}
+
+grpc::Status call_unary(mmf::test::Echo::Stub& stub, int fail_code = 0) {
+  grpc::ClientContext client;
+  set_deadline(client);
+  EchoRequest request;
+  request.set_fail_code(fail_code);
+  EchoReply reply;
+  return stub.Unary(&client, request, &reply);
+}
+
+using GrpcMetricsTest = GrpcTest;
+
+TEST_F(GrpcMetricsTest, CallDurationsAreCountedByStatusOnBothSides) {
+  SyncEcho service;
+  auto server = start(service);
+  auto stub = mmf::test::Echo::NewStub(instrumented_channel(*server));
+  const auto before = MetricSnapshot::of(registry_);
+  ASSERT_TRUE(call_unary(*stub).ok());
+  ASSERT_TRUE(call_unary(*stub).ok());
+  ASSERT_EQ(call_unary(*stub, grpc::StatusCode::INTERNAL).error_code(), grpc::StatusCode::INTERNAL);
+  wait_for_spans(6);  // every call has ended on both sides
+  const auto after = MetricSnapshot::of(registry_);
+
+  for (std::string_view side :
+       {"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds"}) {
+    EXPECT_EQ(calls(before, after, side, "Unary", "0"), 2u) << side;
+    EXPECT_EQ(calls(before, after, side, "Unary", "13"), 1u) << side;
+  }
+  // Messages per call are for streams only.
+  for (std::string_view name : {"rpc_server_requests_per_rpc", "rpc_server_responses_per_rpc",
+                                "rpc_client_requests_per_rpc", "rpc_client_responses_per_rpc"}) {
+    EXPECT_EQ(calls(before, after, name, "Unary"), 0u) << name;
+  }
+}
+
+TEST_F(GrpcMetricsTest, StreamingCallsCountTheirMessagesOnBothSides) {
+  SyncEcho service;
+  auto server = start(service);
+  auto stub = mmf::test::Echo::NewStub(instrumented_channel(*server));
+  const auto before = MetricSnapshot::of(registry_);
+  for (int call = 0; call < 2; ++call) {  // 2 calls of 1 request and 3 responses
+    grpc::ClientContext client;
+    set_deadline(client);
+    EchoRequest request;
+    request.set_replies(3);
+    auto reader = stub->ServerStream(&client, request);
+    EchoReply reply;
+    while (reader->Read(&reply)) {
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  {  // 1 call of 4 requests and 1 response
+    grpc::ClientContext client;
+    set_deadline(client);
+    EchoReply reply;
+    auto writer = stub->ClientStream(&client, &reply);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(writer->Write(EchoRequest()));
+    ASSERT_TRUE(writer->WritesDone());
+    ASSERT_TRUE(writer->Finish().ok());
+  }
+  wait_for_spans(6);
+  const auto after = MetricSnapshot::of(registry_);
+
+  EXPECT_EQ(calls(before, after, "rpc_server_requests_per_rpc", "ServerStream"), 2u);
+  EXPECT_EQ(messages(before, after, "rpc_server_requests_per_rpc", "ServerStream"), 2);
+  EXPECT_EQ(messages(before, after, "rpc_server_responses_per_rpc", "ServerStream"), 6);
+  EXPECT_EQ(messages(before, after, "rpc_client_requests_per_rpc", "ServerStream"), 2);
+  EXPECT_EQ(messages(before, after, "rpc_client_responses_per_rpc", "ServerStream"), 6);
+  EXPECT_EQ(calls(before, after, "rpc_client_responses_per_rpc", "ServerStream"), 2u);
+
+  EXPECT_EQ(messages(before, after, "rpc_server_requests_per_rpc", "ClientStream"), 4);
+  EXPECT_EQ(messages(before, after, "rpc_server_responses_per_rpc", "ClientStream"), 1);
+  EXPECT_EQ(messages(before, after, "rpc_client_requests_per_rpc", "ClientStream"), 4);
+  EXPECT_EQ(messages(before, after, "rpc_client_responses_per_rpc", "ClientStream"), 1);
+  EXPECT_EQ(calls(before, after, "rpc_server_call_duration_seconds", "ClientStream"), 1u);
+}
+
+// A call on a plain channel with x-correlation-id set to value (none when empty).
+grpc::Status call_with_correlation_id(const std::shared_ptr<grpc::Channel>& channel,
+                                      std::string_view value, std::string* answered = nullptr) {
+  grpc::ClientContext client;
+  set_deadline(client);
+  if (!value.empty()) client.AddMetadata("x-correlation-id", std::string(value));
+  EchoReply reply;
+  const grpc::Status status = mmf::test::Echo::NewStub(channel)->Unary(&client, {}, &reply);
+  if (answered != nullptr) {
+    *answered = metadata_value(client.GetServerInitialMetadata(), "x-correlation-id").value_or("");
+  }
+  return status;
+}
+
+TEST_F(GrpcMetricsTest, CorrelationIdOriginsAreCountedIncomingGeneratedAndRejected) {
+  SyncEcho service;
+  auto server = start(service);
+  const auto channel = plain_channel(*server);
+  const auto before = MetricSnapshot::of(registry_);
+  std::string answered;
+  ASSERT_TRUE(call_with_correlation_id(channel, "corr-valid-1", &answered).ok());
+  EXPECT_EQ(answered, "corr-valid-1");
+  ASSERT_TRUE(call_with_correlation_id(channel, "").ok());
+  ASSERT_TRUE(call_with_correlation_id(channel, "bad id with spaces").ok());
+  wait_for_spans(3);
+  const auto after = MetricSnapshot::of(registry_);
+  EXPECT_EQ(origins(before, after, "incoming"), 1);
+  EXPECT_EQ(origins(before, after, "generated"), 1);
+  EXPECT_EQ(origins(before, after, "rejected"), 1);
+}
+
+TEST_F(GrpcMetricsTest, ExcludedMethodGetsNoSpanMetricsOrContext) {
+  SyncEcho service;
+  auto server = start(service, {.excluded_methods = {"/mmf.test.Echo/Unary"}});
+  // Instrumented calls first, so that the excluded handler likely runs on a thread that ran
+  // one: it must find nothing left over there.
+  auto stub = mmf::test::Echo::NewStub(instrumented_channel(*server));
+  for (int call = 0; call < 3; ++call) {
+    grpc::ClientContext client;
+    set_deadline(client);
+    EchoRequest request;
+    request.set_replies(1);
+    auto reader = stub->ServerStream(&client, request);
+    EchoReply reply;
+    while (reader->Read(&reply)) {
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  wait_for_spans(6);
+  const auto before = MetricSnapshot::of(registry_);
+  const auto channel = plain_channel(*server);
+  for (int call = 0; call < 3; ++call) {
+    std::string answered;
+    ASSERT_TRUE(call_with_correlation_id(channel, "corr-excluded", &answered).ok());
+    EXPECT_EQ(answered, "") << "no correlation metadata on an excluded method";
+    const HandlerView seen = service.views().last();
+    EXPECT_TRUE(seen.current.empty()) << seen.current.correlation_id();
+    EXPECT_TRUE(seen.call.empty());
+  }
+  // An instrumented call after them: once its span is exported, one of theirs would have been.
+  {
+    grpc::ClientContext client;
+    set_deadline(client);
+    EchoRequest request;
+    auto reader = mmf::test::Echo::NewStub(channel)->ServerStream(&client, request);
+    EchoReply reply;
+    while (reader->Read(&reply)) {
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  const auto spans = wait_for_spans(7);
+  const auto after = MetricSnapshot::of(registry_);
+  for (const auto& span : spans) EXPECT_NE(span.name, "mmf.test.Echo/Unary");
+  EXPECT_EQ(calls(before, after, "rpc_server_call_duration_seconds", "Unary"), 0u);
+  EXPECT_EQ(origins(before, after, "incoming"), 0);
+  EXPECT_EQ(origins(before, after, "generated"), 1);  // the stream only
+  EXPECT_EQ(origins(before, after, "rejected"), 0);
+}
+
+}  // namespace
+}  // namespace mmf::grpc_test
