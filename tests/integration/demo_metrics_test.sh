@@ -35,13 +35,16 @@ expect "$work/gateway" \
   '^http_server_active_requests{http_request_method="POST"} [0-9]' \
   '^mmf_correlation_requests_total{origin="incoming"} [1-9]' \
   '^mmf_correlation_requests_total{origin="generated"} [1-9]' \
-  '^http_client_request_duration_seconds_count{http_request_method="POST",server_address="127.0.0.1",.*http_response_status_code="201"} [1-9]' \
+  '^rpc_client_call_duration_seconds_count{rpc_service="marty.demo.OrderService",rpc_method="PlaceOrder",rpc_grpc_status_code="0"} [1-9]' \
   '^mmf_telemetry_spans_started_total [0-9]' \
   '^target_info{.*service_name="marty-gateway"' \
   '^process_resident_memory_bytes [1-9]' \
   '^# EOF$'
 scrape "$order" >"$work/order"
-expect "$work/order" '^http_server_request_duration_seconds_count{.*http_route="/orders"' \
+expect "$work/order" \
+  '^rpc_server_call_duration_seconds_count{rpc_service="marty.demo.OrderService",rpc_method="PlaceOrder",rpc_grpc_status_code="0"} [1-9]' \
+  '^http_client_request_duration_seconds_count{http_request_method="POST",server_address="127.0.0.1",.*http_response_status_code="201"} [1-9]' \
+  '^mmf_correlation_requests_total{origin="incoming"} [1-9]' \
   '^target_info{.*service_name="marty-order"'
 scrape "$payment" >"$work/payment"
 expect "$work/payment" \

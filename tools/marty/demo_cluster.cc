@@ -114,7 +114,10 @@ class ServiceProcess {
     ready_changed_.wait_for(lock, timeout, [&] { return port_ > 0 || closed_; });
     return port_ > 0;
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The order service serves gRPC: its address is a gRPC target, not a URL.
+  std::string url() const {
+    return (role_ == "order" ? "127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+  }
   const std::string& metrics_url() const { return metrics_url_; }
   pid_t pid() const { return pid_; }
 
@@ -221,7 +224,7 @@ void print_tree(const std::vector<SpanLine>& spans) {
   };
   std::sort(roots.begin(), roots.end(), by_start);
   std::function<void(const SpanLine*, int)> print = [&](const SpanLine* span, int depth) {
-    std::printf("  %*s%-14s %-8s %-32s span %s  correlation_id=%s\n", depth * 2, "",
+    std::printf("  %*s%-14s %-8s %-36s span %s  correlation_id=%s\n", depth * 2, "",
                 span->service.c_str(), span->kind.c_str(), span->name.c_str(),
                 span->span_id.c_str(), span->correlation_id.c_str());
     auto& mine = children[span->span_id];
@@ -280,14 +283,15 @@ int drive_traffic(const std::string& gateway, std::chrono::milliseconds duration
   for (auto& browser : browsers) browser.join();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr,
-               "marty demo: %llu requests (%.0f/s) through gateway -> order -> payment, %llu "
-               "declined, %llu failed, %llu lost correlation IDs\n",
-               static_cast<unsigned long long>(traffic.requests.load()),
-               static_cast<double>(traffic.requests.load()) / seconds,
-               static_cast<unsigned long long>(traffic.declined.load()),
-               static_cast<unsigned long long>(traffic.failed.load()),
-               static_cast<unsigned long long>(traffic.lost.load()));
+  std::fprintf(
+      stderr,
+      "marty demo: %llu requests (%.0f/s) through gateway -> order (gRPC) -> payment, %llu "
+      "declined, %llu failed, %llu lost correlation IDs\n",
+      static_cast<unsigned long long>(traffic.requests.load()),
+      static_cast<double>(traffic.requests.load()) / seconds,
+      static_cast<unsigned long long>(traffic.declined.load()),
+      static_cast<unsigned long long>(traffic.failed.load()),
+      static_cast<unsigned long long>(traffic.lost.load()));
   return traffic.lost.load() == 0 ? 0 : 1;
 }
 
@@ -300,8 +304,8 @@ int run_cluster(const DemoOptions& options, const mmf::ObservabilityConfig& conf
   {
     std::lock_guard lock(output_mutex);
     std::printf(
-        "\n== 9. Three services, three processes: gateway -> order -> payment (and its "
-        "fraud-plugin) ==\n");
+        "\n== 9. Three services, three processes: gateway -(HTTP)-> order (gRPC, a hybrid "
+        "service) -(HTTP)-> payment (and its fraud-plugin) ==\n");
     std::fflush(stdout);
   }
   SpanBoard board;
@@ -343,6 +347,8 @@ int run_cluster(const DemoOptions& options, const mmf::ObservabilityConfig& conf
     std::lock_guard lock(output_mutex);
     std::printf("[browser] %d  X-Correlation-ID: %s\n[browser] %s\n", result->status,
                 correlation_id.c_str(), result->body.c_str());
+    std::printf("[demo] one request, HTTP -> gRPC -> HTTP: trace_id=%s correlation_id=%s\n",
+                trace_id.c_str(), correlation_id.c_str());
   }
   if (status == 0 && spans_on_console) {
     // gateway: server + client; order: server + client; payment: server + fraud_check.

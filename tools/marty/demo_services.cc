@@ -10,8 +10,11 @@
 #include <thread>
 
 #include "demo_setup.h"
+#include "marty/demo/order.grpc.pb.h"
+#include "mmf/grpc_interceptor.h"
 #include "mmf/httplib_client.h"
 #include "mmf/httplib_middleware.h"
+#include "mmf/hybrid_service.h"
 #include "mmf/version.h"
 
 namespace marty {
@@ -56,35 +59,59 @@ class NextService {
   mmf::HttpClientInstrumentation http_;
 };
 
-// Relays the next service's answer: its status, and its body inside ours.
-void relay(const httplib::Result& result, httplib::Response& response, const std::string& field,
-           const std::string& extra) {
-  if (!result) {
-    response.status = 502;
-    response.set_content("{\"error\":\"" + httplib::to_string(result.error()) + "\"" + extra + "}",
-                         "application/json");
-    return;
-  }
-  response.status = result->status < 300 ? 201 : result->status;
-  response.set_content("{\"correlation_id\":\"" + json_escape(mmf::get_correlation_id()) + "\"" +
-                           extra + ",\"" + field + "\":" + result->body + "}",
-                       "application/json");
-}
+// The order service: a gRPC method that places the order and charges it at the payment
+// service over HTTP, inside the call's Context (current in the synchronous API).
+class OrderService final : public marty::demo::OrderService::Service {
+ public:
+  explicit OrderService(NextService& payment) : payment_(payment) {}
 
+  grpc::Status PlaceOrder(grpc::ServerContext*, const marty::demo::PlaceOrderRequest* request,
+                          marty::demo::PlaceOrderReply* reply) override {
+    const std::string id = "o-" + std::to_string(orders_.fetch_add(1) + 1);
+    reply->set_order_id(id);
+    reply->set_correlation_id(std::string(mmf::get_correlation_id()));
+    const httplib::Result result = payment_.client().Post("/payments/" + id + "/charge",
+                                                          request->payload(), "application/json");
+    if (!result) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "payment service: " + httplib::to_string(result.error()));
+    }
+    reply->set_payment_status(result->status);
+    reply->set_payment_json(result->body);
+    return grpc::Status::OK;
+  }
+
+  std::uint64_t placed() const { return orders_.load(); }
+
+ private:
+  NextService& payment_;
+  std::atomic<std::uint64_t> orders_{0};
+};
+
+// The gateway's and the payment service's HTTP routes.
 void add_routes(const std::string& role, mmf::UnifiedObservability& observability,
-                mmf::CorrelationMiddleware& routes, NextService* next) {
+                mmf::CorrelationMiddleware& routes, marty::demo::OrderService::Stub* order) {
   if (role == "gateway") {
-    routes.Post("/payments", [next](const httplib::Request& request, httplib::Response& response) {
-      relay(next->client().Post("/orders", request.body, "application/json"), response, "order",
-            "");
-    });
-  } else if (role == "order") {
-    auto orders = std::make_shared<std::atomic<std::uint64_t>>(0);
-    routes.Post("/orders", [next, orders](const httplib::Request& request,
-                                          httplib::Response& response) {
-      const std::string id = "o-" + std::to_string(orders->fetch_add(1) + 1);
-      relay(next->client().Post("/payments/" + id + "/charge", request.body, "application/json"),
-            response, "payment", ",\"order_id\":\"" + id + "\"");
+    routes.Post("/payments", [order](const httplib::Request& request, httplib::Response& response) {
+      marty::demo::PlaceOrderRequest call;
+      call.set_payload(request.body);
+      marty::demo::PlaceOrderReply reply;
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      const grpc::Status status = order->PlaceOrder(&context, call, &reply);
+      if (!status.ok()) {
+        response.status = 502;
+        response.set_content("{\"error\":\"" + json_escape(status.error_message()) + "\"}",
+                             "application/json");
+        return;
+      }
+      response.status = reply.payment_status() < 300 ? 201 : reply.payment_status();
+      response.set_content(
+          "{\"correlation_id\":\"" + json_escape(mmf::get_correlation_id()) +
+              "\",\"order\":{\"correlation_id\":\"" + json_escape(reply.correlation_id()) +
+              "\",\"order_id\":\"" + json_escape(reply.order_id()) + "\",\"payment\":" +
+              (reply.payment_json().empty() ? std::string("null") : reply.payment_json()) + "}}",
+          "application/json");
     });
   } else {
     mmf::Counter payments = observability.create_counter(
@@ -152,18 +179,40 @@ int run_demo_service(const DemoServiceOptions& options) {
                                                           .serves_metrics = true,
                                                           .honours_port = role == "gateway"});
   if (!observability) return 2;
-  std::unique_ptr<NextService> next;
-  if (!options.next_url.empty()) {
-    next = std::make_unique<NextService>(*observability, options.next_url,
-                                         role == "gateway" ? "marty-order" : "marty-payment");
-  }
-  int port = 0;
-  {
+  int signal = 0;
+  if (role == "order") {
+    // A hybrid service: OrderService over gRPC, and GET /orders/count over HTTP.
+    NextService payment(*observability, options.next_url, "marty-payment");
+    OrderService orders(payment);
+    mmf::HybridService hybrid(*observability,
+                              {.bind_address = "127.0.0.1", .http_port = 0, .grpc_port = 0});
+    hybrid.add_grpc_service(&orders);
+    hybrid.http().Get("/orders/count", [&orders](const httplib::Request&, httplib::Response& r) {
+      r.set_content("{\"placed\":" + std::to_string(orders.placed()) + "}", "application/json");
+    });
+    try {
+      hybrid.start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "marty demo-service: %s: %s\n", service.c_str(), e.what());
+      return 1;
+    }
+    std::printf("ready port=%d http=%d metrics=%s\n", hybrid.grpc_port(), hybrid.http_port(),
+                metrics_url(*observability).c_str());
+    std::fflush(stdout);
+    sigwait(&stop_signals, &signal);
+    hybrid.stop();
+  } else {
+    std::unique_ptr<marty::demo::OrderService::Stub> order;
+    if (role == "gateway") {
+      order = marty::demo::OrderService::NewStub(mmf::CorrelationInterceptor::create_channel(
+          options.next_url, grpc::InsecureChannelCredentials(), *observability,
+          {.peer_service = "marty-order"}));
+    }
     httplib::Server server;
     server.set_tcp_nodelay(true);
     mmf::CorrelationMiddleware middleware(server, *observability);
-    add_routes(role, *observability, middleware, next.get());
-    port = server.bind_to_any_port("127.0.0.1");
+    add_routes(role, *observability, middleware, order.get());
+    const int port = server.bind_to_any_port("127.0.0.1");
     if (port <= 0) {
       std::fprintf(stderr, "marty demo-service: %s cannot listen on 127.0.0.1\n", service.c_str());
       return 1;
@@ -171,7 +220,6 @@ int run_demo_service(const DemoServiceOptions& options) {
     std::thread listener([&server] { server.listen_after_bind(); });
     std::printf("ready port=%d metrics=%s\n", port, metrics_url(*observability).c_str());
     std::fflush(stdout);
-    int signal = 0;
     sigwait(&stop_signals, &signal);
     server.stop();
     listener.join();

@@ -33,8 +33,9 @@ Commands:
             thread and a legacy Python MMF caller in this process, printing the context at
             each hop, then its spans and metrics. Then starts three services as separate
             processes on loopback ports they choose (gateway -> order -> payment, with a
-            fraud-plugin), sends one request through them and prints its trace as the three
-            exported it, with one correlation ID. With --duration, drives traffic through
+            fraud-plugin; the order service speaks gRPC), sends one request through them
+            (HTTP -> gRPC -> HTTP) and prints its trace ID and correlation ID, and the trace
+            as the three exported it. With --duration, drives traffic through
             them for that many seconds (fractions allowed), checks that no request lost its
             correlation ID, and prints a summary on stderr. Each service serves its
             metrics, /healthz and /readyz; the gateway at http://127.0.0.1:PORT/metrics
