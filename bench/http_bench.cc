@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench/alloc_counter.h"
+#include "bench/discard_exporter.h"
 #include "mmf/http_client.h"
 #include "mmf/http_server.h"
 #include "mmf/metrics.h"
@@ -33,21 +34,8 @@
 namespace {
 
 using mmf::bench::AllocationMeter;
+using mmf::bench::DiscardExporter;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// An exporter that keeps up with anything: it counts the spans and returns.
-class DiscardExporter final : public mmf::SpanExporter {
- public:
-  mmf::ExportResult export_spans(std::span<const mmf::SpanView> spans, const mmf::Resource&,
-                                 const mmf::InstrumentationScope&,
-                                 std::chrono::steady_clock::time_point) noexcept override {
-    count_.fetch_add(spans.size(), std::memory_order_relaxed);
-    return mmf::ExportResult::kSuccess;
-  }
-
- private:
-  std::atomic<std::uint64_t> count_{0};
-};
 
 mmf::TracerOptions options(std::shared_ptr<mmf::Sampler> sampler) {
   return {.sampler = std::move(sampler),

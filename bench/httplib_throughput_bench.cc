@@ -31,14 +31,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
-#include <latch>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/closed_loop.h"
+#include "bench/discard_exporter.h"
 #include "mmf/httplib_middleware.h"
 #include "mmf/metrics.h"
 #include "mmf/span_exporter.h"
@@ -46,7 +46,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using mmf::bench::DiscardExporter;
+
+using mmf::bench::Clock;
+using mmf::bench::Load;
 
 constexpr auto kPhase = std::chrono::milliseconds(300);
 constexpr auto kWarmUp = std::chrono::milliseconds(200);
@@ -54,20 +57,6 @@ constexpr int kRounds = 10;
 // httplib serves a keep-alive connection on one pool thread until it closes, so the pool has a
 // thread for every connection the benchmarks open (more would only sleep).
 constexpr int kMaxConnections = 4;
-
-// An exporter that keeps up with anything: it counts the spans and returns.
-class DiscardExporter final : public mmf::SpanExporter {
- public:
-  mmf::ExportResult export_spans(std::span<const mmf::SpanView> spans, const mmf::Resource&,
-                                 const mmf::InstrumentationScope&,
-                                 Clock::time_point) noexcept override {
-    count_.fetch_add(spans.size(), std::memory_order_relaxed);
-    return mmf::ExportResult::kSuccess;
-  }
-
- private:
-  std::atomic<std::uint64_t> count_{0};
-};
 
 void answer_ok(const httplib::Request&, httplib::Response& response) {
   response.set_content("ok", "text/plain");
@@ -113,40 +102,8 @@ class TrivialServer {
   std::thread thread_;
 };
 
-double process_cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-// What one phase of load did.
-struct Load {
-  std::uint64_t requests = 0;
-  std::uint64_t failures = 0;
-  double seconds = 0;          // from the start signal to the last response
-  double latency_seconds = 0;  // summed over the requests
-  double cpu_seconds = 0;      // of the whole process
-
-  Load& operator+=(const Load& other) {
-    requests += other.requests;
-    failures += other.failures;
-    seconds += other.seconds;
-    latency_seconds += other.latency_seconds;
-    cpu_seconds += other.cpu_seconds;
-    return *this;
-  }
-  double rate() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
-  double mean_latency_us() const { return per_request(latency_seconds); }
-  double cpu_us_per_request() const { return per_request(cpu_seconds); }
-
- private:
-  double per_request(double total) const {
-    return requests > 0 ? total * 1e6 / static_cast<double>(requests) : 0;
-  }
-};
-
 // connections threads, each with its own keep-alive connection, send GET /ok back to back
-// for duration. The connections are made (and a first request sent) before the clock starts.
+// for duration.
 Load drive(int port, int connections, Clock::duration duration) {
   static const httplib::Headers kHeaders = {
       {"Accept", "text/plain"},
@@ -154,60 +111,16 @@ Load drive(int port, int connections, Clock::duration duration) {
       {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
       {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
       {"X-Correlation-ID", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
-  std::latch ready(connections);
-  std::latch go(1);
-  std::atomic<bool> stop{false};
-  std::vector<Load> loads(static_cast<std::size_t>(connections));
-  std::vector<Clock::time_point> finished(loads.size());
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < loads.size(); ++i) {
-    threads.emplace_back([&, i] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_keep_alive(true);
-      client.set_tcp_nodelay(true);
-      client.set_decompress(false);  // no Accept-Encoding: the server must not compress "ok"
-      const bool connected = static_cast<bool>(client.Get("/ok", kHeaders));
-      ready.count_down();
-      go.wait();
-      Load& load = loads[i];
-      if (!connected) ++load.failures;
-      while (!stop.load(std::memory_order_relaxed) && load.failures == 0) {
-        const Clock::time_point sent = Clock::now();
-        const httplib::Result result = client.Get("/ok", kHeaders);
-        const Clock::time_point received = Clock::now();
-        if (!result || result->status != 200 || result->body != "ok") {
-          ++load.failures;
-          break;
-        }
-        ++load.requests;
-        load.latency_seconds += std::chrono::duration<double>(received - sent).count();
-      }
-      finished[i] = Clock::now();
-    });
-  }
-  ready.wait();
-  const double cpu_start = process_cpu_seconds();
-  const Clock::time_point start = Clock::now();
-  go.count_down();
-  std::this_thread::sleep_for(duration);
-  stop.store(true, std::memory_order_relaxed);
-  for (std::thread& thread : threads) thread.join();
-  const double cpu_seconds = process_cpu_seconds() - cpu_start;
-
-  Load total;
-  for (const Load& load : loads) total += load;
-  total.seconds =
-      std::chrono::duration<double>(*std::max_element(finished.begin(), finished.end()) - start)
-          .count();
-  total.cpu_seconds = cpu_seconds;
-  return total;
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
+  return mmf::bench::drive(connections, duration, [port] {
+    auto client = std::make_shared<httplib::Client>("127.0.0.1", port);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);
+    client->set_decompress(false);  // no Accept-Encoding: the server must not compress "ok"
+    return [client] {
+      const httplib::Result result = client->Get("/ok", kHeaders);
+      return result && result->status == 200 && result->body == "ok";
+    };
+  });
 }
 
 void BM_TrivialGet(benchmark::State& state) {
@@ -226,40 +139,12 @@ void BM_TrivialGet(benchmark::State& state) {
   drive(instrumented.port(), connections, kWarmUp);
   const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
 
-  Load plain_load;
-  Load mmf_load;
-  std::vector<double> round_ratios;
-  bool plain_first = true;
-  for (auto _ : state) {
-    Load plain_round;
-    Load mmf_round;
-    if (plain_first) plain_round = drive(plain.port(), connections, kPhase);
-    mmf_round = drive(instrumented.port(), connections, kPhase);
-    if (!plain_first) plain_round = drive(plain.port(), connections, kPhase);
-    plain_first = !plain_first;
-    if (plain_round.rate() > 0) round_ratios.push_back(mmf_round.rate() / plain_round.rate());
-    plain_load += plain_round;
-    mmf_load += mmf_round;
-  }
-  if (plain_load.failures > 0 || mmf_load.failures > 0) {
-    state.SkipWithError("a request failed");
-    return;
-  }
+  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
+      state, [&] { return drive(plain.port(), connections, kPhase); },
+      [&] { return drive(instrumented.port(), connections, kPhase); });
+  if (!mmf::bench::report(state, comparison, "rps")) return;
   const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
-  state.counters["plain_rps"] = plain_load.rate();
-  state.counters["mmf_rps"] = mmf_load.rate();
-  state.counters["ratio"] = plain_load.rate() > 0 ? mmf_load.rate() / plain_load.rate() : 0;
-  state.counters["round_ratio"] = median(round_ratios);
-  state.counters["cpu_ratio"] =
-      mmf_load.cpu_us_per_request() > 0
-          ? plain_load.cpu_us_per_request() / mmf_load.cpu_us_per_request()
-          : 0;
-  state.counters["plain_us"] = plain_load.mean_latency_us();
-  state.counters["mmf_us"] = mmf_load.mean_latency_us();
-  state.counters["added_us"] = mmf_load.mean_latency_us() - plain_load.mean_latency_us();
-  state.counters["plain_cpu_us"] = plain_load.cpu_us_per_request();
-  state.counters["mmf_cpu_us"] = mmf_load.cpu_us_per_request();
-  state.counters["added_cpu_us"] = mmf_load.cpu_us_per_request() - plain_load.cpu_us_per_request();
+  const Load& mmf_load = comparison.instrumented;
   state.counters["dropped"] =
       mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
 }

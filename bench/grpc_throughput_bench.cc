@@ -1,0 +1,207 @@
+// Unary calls per second of a gRPC echo service (the synchronous API, and with callback:1 the
+// callback API), plain and instrumented with
+// CorrelationInterceptor on both sides: the server's interceptor and the client channel's
+// (full sampling, spans through the default batch pipeline to an exporter that only counts
+// them). The target: the instrumented service keeps at least 95% of the plain
+// throughput.
+//
+// The load is made here: N client threads, each with its own channel (so its own HTTP/2
+// connection), calling Unary back to back for a fixed time. The calls carry the metadata a
+// service behind a gateway sees (traceparent, tracestate, baggage, x-correlation-id) through a
+// current Context, so the plain client sends the same metadata, injected by hand.
+//
+// Client and servers share the machine, and a 2-vCPU VM drifts by more than the difference
+// measured: each iteration is one round that drives both servers for the same time, in
+// alternating order (ABBA), and the counters compare the sums:
+//   plain_cps, mmf_cps          calls per second of each
+//   ratio                       mmf_cps / plain_cps over all rounds (the target: >= 0.95)
+//   round_ratio                 the median of the rounds' ratios
+//   cpu_ratio                   plain_cpu_us / mmf_cpu_us
+//   plain_us, mmf_us, added_us  mean latency per call, and the difference
+//   plain_cpu_us, mmf_cpu_us    CPU time of the whole process per call (client, server, export)
+//   added_cpu_us                the difference
+//   dropped                     share of the spans dropped because a queue was full
+// Run with --benchmark_repetitions=3 (or more) and read the medians.
+#include <benchmark/benchmark.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/closed_loop.h"
+#include "bench/discard_exporter.h"
+#include "mmf/context.h"
+#include "mmf/grpc_interceptor.h"
+#include "mmf/metrics.h"
+#include "mmf/span_exporter.h"
+#include "mmf/test/echo.grpc.pb.h"
+#include "mmf/tracer.h"
+
+namespace {
+
+using mmf::bench::DiscardExporter;
+
+using mmf::bench::Clock;
+using mmf::bench::Load;
+
+constexpr auto kPhase = std::chrono::milliseconds(400);
+constexpr auto kWarmUp = std::chrono::milliseconds(300);
+constexpr int kRounds = 10;
+
+class EchoService final : public mmf::test::Echo::Service {
+ public:
+  grpc::Status Unary(grpc::ServerContext*, const mmf::test::EchoRequest* request,
+                     mmf::test::EchoReply* reply) override {
+    reply->set_text(request->text());
+    return grpc::Status::OK;
+  }
+};
+
+// The same in the callback API, gRPC's recommended one: the handler runs on gRPC's own threads.
+class CallbackEchoService final : public mmf::test::Echo::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
+                                  const mmf::test::EchoRequest* request,
+                                  mmf::test::EchoReply* reply) override {
+    reply->set_text(request->text());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// A server on a free loopback port (the callback API's service when callback is set),
+// instrumented when given a factory.
+class EchoServer {
+ public:
+  EchoServer(bool callback, std::unique_ptr<mmf::CorrelationServerInterceptorFactory> factory) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    if (callback) {
+      builder.RegisterService(&callback_service_);
+    } else {
+      builder.RegisterService(&service_);
+    }
+    if (factory) mmf::CorrelationInterceptor::install(builder, std::move(factory));
+    server_ = builder.BuildAndStart();
+  }
+  ~EchoServer() {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  EchoServer(const EchoServer&) = delete;
+  EchoServer& operator=(const EchoServer&) = delete;
+
+  bool ok() const { return server_ != nullptr && port_ > 0; }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  EchoService service_;
+  CallbackEchoService callback_service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// The Context of a call arriving from a gateway: its trace, tracestate, baggage, correlation ID.
+mmf::Context gateway_context() {
+  const mmf::Propagator propagator;
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
+      {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
+      {"x-correlation-id", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
+  return propagator.extract(headers);
+}
+
+// One client thread per channel calls Unary back to back for duration. make_channel() makes a
+// thread's channel; inject says whether the plain client must add the metadata itself.
+template <class MakeChannel>
+Load drive(MakeChannel make_channel, bool inject, int clients, Clock::duration duration) {
+  const mmf::Context context = gateway_context();
+  return mmf::bench::drive(clients, duration, [&] {
+    struct Client {
+      mmf::ContextScope scope;  // the calls run in the gateway's Context
+      std::unique_ptr<mmf::test::Echo::Stub> stub;
+      mmf::test::EchoRequest request;
+    };
+    // Made on the client's thread, and destroyed there when the thread's loop ends.
+    std::shared_ptr<Client> client(
+        new Client{mmf::ContextScope(context), mmf::test::Echo::NewStub(make_channel()), {}});
+    client->request.set_text("ok");
+    return [client, inject, &context] {
+      grpc::ClientContext client_context;
+      if (inject) {
+        mmf::Propagator().inject_to(context, [&](std::string_view name, std::string_view value) {
+          std::string key(name);
+          std::transform(key.begin(), key.end(), key.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          client_context.AddMetadata(key, std::string(value));
+        });
+      }
+      mmf::test::EchoReply reply;
+      return client->stub->Unary(&client_context, client->request, &reply).ok() &&
+             reply.text() == "ok";
+    };
+  });
+}
+
+void BM_UnaryEcho(benchmark::State& state) {
+  const int clients = static_cast<int>(state.range(0));
+  const bool callback = state.range(1) != 0;
+  mmf::Tracer tracer(
+      {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
+  mmf::MetricRegistry registry;
+  const EchoServer plain(callback, nullptr);
+  const EchoServer instrumented(
+      callback, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
+                                                                           mmf::Propagator()));
+  if (!plain.ok() || !instrumented.ok()) {
+    state.SkipWithError("cannot listen on a loopback port");
+    return;
+  }
+  // Each client gets a channel of its own: channels with equal arguments would share one
+  // connection, and the plain channels must not share with each other either.
+  int channel_id = 0;
+  const auto plain_channel = [&] {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("mmf.bench.channel", ++channel_id);
+    return grpc::CreateCustomChannel(plain.target(), grpc::InsecureChannelCredentials(), arguments);
+  };
+  const auto mmf_channel = [&] {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("mmf.bench.channel", ++channel_id);
+    return mmf::CorrelationInterceptor::create_channel(
+        instrumented.target(), grpc::InsecureChannelCredentials(),
+        std::make_unique<mmf::CorrelationClientInterceptorFactory>(
+            tracer, registry, mmf::Propagator(), instrumented.target()),
+        arguments);
+  };
+  drive(plain_channel, true, clients, kWarmUp);
+  drive(mmf_channel, false, clients, kWarmUp);
+  const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
+
+  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
+      state, [&] { return drive(plain_channel, true, clients, kPhase); },
+      [&] { return drive(mmf_channel, false, clients, kPhase); });
+  if (!mmf::bench::report(state, comparison, "cps")) return;
+  const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
+  const Load& mmf_load = comparison.instrumented;
+  state.counters["dropped"] =
+      mmf_load.requests > 0 ? dropped / (2.0 * static_cast<double>(mmf_load.requests)) : 0;
+}
+BENCHMARK(BM_UnaryEcho)
+    ->ArgNames({"clients", "callback"})
+    ->Args({1, 0})
+    ->Args({4, 0})
+    ->Args({1, 1})
+    ->Args({4, 1})
+    ->Iterations(kRounds)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
