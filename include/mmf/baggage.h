@@ -17,6 +17,10 @@
 
 namespace mmf {
 
+namespace detail {
+struct BaggageAccess;
+}  // namespace detail
+
 class Baggage {
  public:
   static constexpr std::size_t kMaxEntries = 64;
@@ -65,6 +69,7 @@ class Baggage {
   friend bool operator==(const Baggage&, const Baggage&) = default;
 
  private:
+  friend struct detail::BaggageAccess;
   std::size_t encoded_size() const noexcept;
   std::vector<Entry> entries_;
 };

@@ -129,7 +129,7 @@ class HttpClientCall {
   std::string server_address_;
   int server_port_ = 0;
   std::chrono::steady_clock::time_point start_;
-  Context context_;  // the current Context with the client span in it
+  Context context_;  // the current Context when the call was made (the span's parent)
   Span span_;
   bool ended_ = false;
 };

@@ -110,6 +110,10 @@ class Propagator {
   using HeaderSetter = detail::FunctionRef<void(std::string_view, std::string_view)>;
   Context extract_from(detail::FunctionRef<void(HeaderVisitor)> for_each_header) const;
   void inject_to(const Context& context, HeaderSetter set) const;
+  // The same with span_context in place of the Context's own trace context: what an outgoing
+  // call made under a client span sends (its correlation fields and baggage, the client span as
+  // the parent), without building a Context for it.
+  void inject_to(const Context& context, const SpanContext& span_context, HeaderSetter set) const;
 
   const PropagationOptions& options() const noexcept { return options_; }
 

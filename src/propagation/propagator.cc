@@ -194,18 +194,19 @@ Context Propagator::extract_from(detail::FunctionRef<void(HeaderVisitor)> for_ea
     detail::count(detail::counters().baggage_members_invalid, stats.invalid_members);
     detail::count(detail::counters().baggage_members_dropped, stats.dropped_members);
     // The correlation ID and allowed business fields have their own fields in the Context;
-    // the rest of the baggage is carried whole.
-    std::vector<std::string> moved;
-    for (const Baggage::Entry& entry : baggage.entries()) {
+    // the rest of the baggage is carried whole. The baggage is this function's own: the
+    // entries are taken out in place.
+    std::erase_if(detail::BaggageAccess::entries(baggage), [&](Baggage::Entry& entry) {
       if (entry.key == headers::kBaggageCorrelationId) {
-        mirrored_correlation_id = entry.value;  // validated below, with the headers
-        moved.push_back(entry.key);
-      } else if (is_allowed_business_field(entry.key)) {
-        detail::add_business_field(data->business_context, entry.key, entry.value);
-        moved.push_back(entry.key);
+        mirrored_correlation_id = std::move(entry.value);  // validated below, with the headers
+        return true;
       }
-    }
-    for (const std::string& key : moved) baggage = baggage.erase(key);
+      if (is_allowed_business_field(entry.key)) {
+        detail::add_business_field(data->business_context, entry.key, entry.value);
+        return true;
+      }
+      return false;
+    });
     data->baggage = std::move(baggage);
   }
 
@@ -248,7 +249,12 @@ Context Propagator::extract_from(detail::FunctionRef<void(HeaderVisitor)> for_ea
 }
 
 void Propagator::inject_to(const Context& context, HeaderSetter set) const {
-  if (options_.trace_context) inject_trace_context_to(context.span_context(), set);
+  inject_to(context, context.span_context(), set);
+}
+
+void Propagator::inject_to(const Context& context, const SpanContext& span_context,
+                           HeaderSetter set) const {
+  if (options_.trace_context) inject_trace_context_to(span_context, set);
 
   if (options_.correlation) {
     const bool mmf_family = options_.output_headers == CorrelationHeaders::kMmf;

@@ -70,6 +70,7 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
         name_(detail::split_rpc_name(full_name_)),
         streaming_(info->type() != ClientRpcInfo::Type::UNARY),
         start_(std::chrono::steady_clock::now()),
+        context_(Context::current()),
         span_(
             state_->tracer.start_span(name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
                                       {.kind = SpanKind::kClient})) {
@@ -85,8 +86,6 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
         span_.set_attribute("peer.service", state_->peer_service);
       }
     }
-    // The Context the call runs in, with the client span: what the server must see.
-    context_ = span_.context_with_span();
   }
 
   // A call that never received its status (never started, or torn down early).
@@ -120,7 +119,9 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
  private:
   void inject(std::multimap<std::string, std::string>* metadata) const {
     if (metadata == nullptr) return;
-    state_->propagator.inject_to(context_,
+    // The Context the call runs in, with the client span as the parent: what the server must
+    // see (without building a Context that holds the span).
+    state_->propagator.inject_to(context_, span_.context(),
                                  [metadata](std::string_view name, std::string_view value) {
                                    // gRPC refuses metadata keys with upper-case letters.
                                    metadata->emplace(detail::ascii_lower(name), std::string(value));
@@ -162,9 +163,9 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
   const std::chrono::steady_clock::time_point start_;
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<std::uint64_t> received_{0};
-  std::mutex mutex_;  // guards span_ and ended_
+  const Context context_;  // current when the call was made
+  std::mutex mutex_;       // guards span_ and ended_
   Span span_;
-  Context context_;
   bool ended_ = false;
 };
 

@@ -4,6 +4,8 @@
 #include <unordered_map>
 
 #include "integrations/grpc/grpc_support.h"
+#include "metrics/access.h"
+#include "metrics/series_cache.h"
 #include "mmf/grpc_interceptor.h"
 
 namespace mmf::detail {
@@ -75,7 +77,8 @@ bool is_server_error(int code) noexcept {
   }
 }
 
-GrpcCallMetrics::GrpcCallMetrics(MetricRegistry& registry, std::string_view side) {
+GrpcCallMetrics::GrpcCallMetrics(MetricRegistry& registry, std::string_view side)
+    : cache_owner_(new_series_cache_owner()) {
   const std::string prefix = "rpc_" + std::string(side) + "_";
   const std::vector<std::string> labels = {"rpc_service", "rpc_method", "rpc_grpc_status_code"};
   duration_ = registry.create_histogram(prefix + "call_duration_seconds",
@@ -93,13 +96,36 @@ GrpcCallMetrics::GrpcCallMetrics(MetricRegistry& registry, std::string_view side
 
 void GrpcCallMetrics::record(const RpcName& name, int code, double seconds, bool streaming,
                              std::uint64_t requests, std::uint64_t responses) const noexcept {
-  const LabelValues labels = {{"rpc_service", name.service},
-                              {"rpc_method", name.method},
-                              {"rpc_grpc_status_code", grpc_code_label(code)}};
-  duration_.observe(seconds, labels);
-  if (!streaming) return;
-  requests_.observe(static_cast<double>(requests), labels);
-  responses_.observe(static_cast<double>(responses), labels);
+  // The series of a (method, code) are usually in this thread's cache, keyed by the service and
+  // method as one text ("package.Service/Method", both views into the call's full name). Unary
+  // calls have no message-count series: none is made for them.
+  const std::string_view method =
+      name.valid
+          ? std::string_view(name.service.data(),
+                             static_cast<std::size_t>(name.method.data() + name.method.size() -
+                                                      name.service.data()))
+          : std::string_view();
+  const auto tag = static_cast<std::uint8_t>((streaming ? 1 : 0) | (name.valid ? 0 : 2));
+  CachedSeries series{};
+  if (const CachedSeries* cached = find_cached_series(cache_owner_, tag, method, code)) {
+    series = *cached;
+  } else {
+    const LabelValues labels = {{"rpc_service", name.service},
+                                {"rpc_method", name.method},
+                                {"rpc_grpc_status_code", grpc_code_label(code)}};
+    bool lasting[3] = {false, !streaming, !streaming};
+    series[0] = MetricsAccess::find(duration_, labels, lasting[0]);
+    if (streaming) {
+      series[1] = MetricsAccess::find(requests_, labels, lasting[1]);
+      series[2] = MetricsAccess::find(responses_, labels, lasting[2]);
+    }
+    if (lasting[0] && lasting[1] && lasting[2]) {
+      store_cached_series(cache_owner_, tag, method, code, series);
+    }
+  }
+  if (series[0] != nullptr) series[0]->observe(seconds);
+  if (series[1] != nullptr) series[1]->observe(static_cast<double>(requests));
+  if (series[2] != nullptr) series[2]->observe(static_cast<double>(responses));
 }
 
 void add_message_event(Span& span, bool sent, std::uint64_t id) noexcept {

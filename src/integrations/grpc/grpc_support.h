@@ -43,6 +43,9 @@ class GrpcCallMetrics {
               std::uint64_t responses) const noexcept;
 
  private:
+  // Keys this object's series in the per-thread cache (metrics/series_cache.h); a copy shares
+  // the instruments, so it shares the id.
+  std::uint64_t cache_owner_ = 0;
   Histogram duration_;
   Histogram requests_;
   Histogram responses_;

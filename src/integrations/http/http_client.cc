@@ -131,7 +131,8 @@ HttpClientCall::HttpClientCall(HttpClientInstrumentation& instrumentation,
                                const HttpClientRequest& request)
     : instrumentation_(instrumentation),
       method_(normalized_http_method(request.method)),
-      start_(std::chrono::steady_clock::now()) {
+      start_(std::chrono::steady_clock::now()),
+      context_(Context::current()) {
   const UrlParts url = parse_url(request.url);
   server_address_ = url.host;
   server_port_ = url.port;
@@ -150,13 +151,13 @@ HttpClientCall::HttpClientCall(HttpClientInstrumentation& instrumentation,
     if (method_ == "_OTHER") span_.set_attribute("http.request.method_original", request.method);
     if (server_port_ > 0) span_.set_attribute("server.port", std::int64_t{server_port_});
   }
-  context_ = span_.context_with_span();
 }
 
 HttpClientCall::~HttpClientCall() { finish(0, "incomplete"); }
 
 void HttpClientCall::inject(Propagator::HeaderSetter set) const {
-  instrumentation_.propagator_.inject_to(context_, set);
+  // The call's Context with the client span as the parent, without building a Context for it.
+  instrumentation_.propagator_.inject_to(context_, span_.context(), set);
 }
 
 void HttpClientCall::end(int status) noexcept { finish(status, {}); }

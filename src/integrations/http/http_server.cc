@@ -7,6 +7,7 @@
 
 #include "integrations/http/support.h"
 #include "metrics/access.h"
+#include "metrics/series_cache.h"
 #include "mmf/carrier.h"
 #include "mmf/unified.h"
 #include "propagation/text.h"
@@ -29,37 +30,6 @@ std::uint8_t method_index(std::string_view method) noexcept {
     if (method == kMethods[i]) return i;
   }
   return kOtherMethod;
-}
-
-std::atomic<std::uint64_t> next_instrumentation_id{1};
-
-// The series of the three histograms for one (instrumentation, method, route, status), kept
-// per thread so that a request usually ends without label lookups. Keyed by the
-// instrumentation's id, never its address: one made where a destroyed one lived (with another
-// registry) gets a new id, so the old series are never reached again. Only series that stay
-// valid are kept (not the overflow series, whose every recording is counted).
-struct EndSeries {
-  std::uint64_t owner = 0;  // the instrumentation's id; 0: an empty slot
-  int status = 0;
-  std::uint8_t method = 0;
-  std::string route;
-  detail::HistogramSeries* duration = nullptr;
-  detail::HistogramSeries* request_size = nullptr;
-  detail::HistogramSeries* response_size = nullptr;
-};
-
-// Direct-mapped: a collision only costs the lookups. Longer routes are not kept, so that the
-// cache of a thread stays within a few kilobytes.
-constexpr std::size_t kEndSeriesSlots = 16;  // a power of two
-constexpr std::size_t kMaxCachedRouteSize = 128;
-thread_local std::array<EndSeries, kEndSeriesSlots> tls_end_series;
-
-EndSeries& end_series_slot(std::uint64_t owner, std::uint8_t method, std::string_view route,
-                           int status) noexcept {
-  std::uint64_t h = std::hash<std::string_view>{}(route);
-  h ^= owner * 0x9e3779b97f4a7c15ULL ^ (static_cast<std::uint64_t>(status) << 8) ^ method;
-  h ^= h >> 29;
-  return tls_end_series[h & (kEndSeriesSlots - 1)];
 }
 
 // Powers of four from 64 bytes to 16 MiB: a request or response body is rarely outside.
@@ -108,7 +78,7 @@ HttpServerInstrumentation::HttpServerInstrumentation(Tracer& tracer, MetricRegis
                                                      Propagator propagator,
                                                      HttpServerOptions options,
                                                      LoggingPipeline* logging)
-    : id_(next_instrumentation_id.fetch_add(1, std::memory_order_relaxed)),
+    : id_(detail::new_series_cache_owner()),
       tracer_(tracer),
       propagator_(std::move(propagator)),
       options_(std::move(options)),
@@ -327,36 +297,26 @@ void HttpServerCall::observe_histograms(std::string_view route, std::string_view
                                         double seconds, double request_bytes,
                                         double response_bytes) {
   const HttpServerInstrumentation& in = *instrumentation_;
-  EndSeries* cached = nullptr;
-  if (route.size() <= kMaxCachedRouteSize) {
-    cached = &end_series_slot(in.id_, method_index_, route, status);
-    if (cached->owner == in.id_ && cached->status == status && cached->method == method_index_ &&
-        cached->route == route) {
-      cached->duration->observe(seconds);
-      cached->request_size->observe(request_bytes);
-      cached->response_size->observe(response_bytes);
-      return;
-    }
+  // The three series of a (method, route, status) are usually in this thread's cache.
+  if (const detail::CachedSeries* cached =
+          detail::find_cached_series(in.id_, method_index_, route, status)) {
+    (*cached)[0]->observe(seconds);
+    (*cached)[1]->observe(request_bytes);
+    (*cached)[2]->observe(response_bytes);
+    return;
   }
   const LabelValues labels = {{kMethodLabel, method_}, {kRouteLabel, route}, {kStatusLabel, code}};
   bool lasting[3] = {};
-  detail::HistogramSeries* duration = detail::MetricsAccess::find(in.duration_, labels, lasting[0]);
-  detail::HistogramSeries* request_size =
-      detail::MetricsAccess::find(in.request_size_, labels, lasting[1]);
-  detail::HistogramSeries* response_size =
-      detail::MetricsAccess::find(in.response_size_, labels, lasting[2]);
-  if (duration != nullptr) duration->observe(seconds);
-  if (request_size != nullptr) request_size->observe(request_bytes);
-  if (response_size != nullptr) response_size->observe(response_bytes);
-  if (cached == nullptr || !(lasting[0] && lasting[1] && lasting[2])) return;
-  cached->owner = 0;  // empty until filled: assigning the route may throw
-  cached->route.assign(route);
-  cached->status = status;
-  cached->method = method_index_;
-  cached->duration = duration;
-  cached->request_size = request_size;
-  cached->response_size = response_size;
-  cached->owner = in.id_;
+  const detail::CachedSeries series = {
+      detail::MetricsAccess::find(in.duration_, labels, lasting[0]),
+      detail::MetricsAccess::find(in.request_size_, labels, lasting[1]),
+      detail::MetricsAccess::find(in.response_size_, labels, lasting[2])};
+  if (series[0] != nullptr) series[0]->observe(seconds);
+  if (series[1] != nullptr) series[1]->observe(request_bytes);
+  if (series[2] != nullptr) series[2]->observe(response_bytes);
+  if (lasting[0] && lasting[1] && lasting[2]) {
+    detail::store_cached_series(in.id_, method_index_, route, status, series);
+  }
 }
 
 }  // namespace mmf

@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "echo_fixture.h"
+#include "integrations/grpc/grpc_support.h"
+#include "mmf/metrics.h"
 
 namespace mmf::grpc_test {
 namespace {
@@ -186,6 +188,61 @@ TEST_F(GrpcMetricsTest, ExcludedMethodGetsNoSpanMetricsOrContext) {
   EXPECT_EQ(origins(before, after, "incoming"), 0);
   EXPECT_EQ(origins(before, after, "generated"), 1);  // the stream only
   EXPECT_EQ(origins(before, after, "rejected"), 0);
+}
+
+// The series of each (method, code) are kept in a per-thread cache keyed by a process-unique
+// id: call metrics made where destroyed ones lived (with another registry) must record into
+// their own series, and two on one thread must keep theirs apart.
+TEST(GrpcCallMetricsCache, EachCallMetricsRecordsIntoItsOwnRegistry) {
+  const detail::RpcName name = detail::split_rpc_name("/mmf.test.Echo/Unary");
+  ASSERT_TRUE(name.valid);
+  for (int round = 0; round < 4; ++round) {
+    auto registry = std::make_unique<MetricRegistry>();
+    const auto before = MetricSnapshot::of(*registry);
+    auto metrics = std::make_unique<detail::GrpcCallMetrics>(*registry, "server");
+    for (int i = 0; i <= round; ++i) metrics->record(name, 0, 0.001, false, 1, 1);
+    const auto after = MetricSnapshot::of(*registry);
+    EXPECT_EQ(calls(before, after, "rpc_server_call_duration_seconds", "Unary"),
+              static_cast<std::uint64_t>(round + 1));
+  }
+  MetricRegistry first_registry;
+  MetricRegistry second_registry;
+  const auto first_before = MetricSnapshot::of(first_registry);
+  const auto second_before = MetricSnapshot::of(second_registry);
+  const detail::GrpcCallMetrics first(first_registry, "client");
+  const detail::GrpcCallMetrics second(second_registry, "client");
+  for (int i = 0; i < 3; ++i) {
+    first.record(name, 0, 0.001, false, 1, 1);
+    second.record(name, 0, 0.001, false, 1, 1);
+    second.record(name, 0, 0.001, false, 1, 1);
+    second.record(name, 5, 0.001, false, 1, 1);
+  }
+  EXPECT_EQ(calls(first_before, MetricSnapshot::of(first_registry),
+                  "rpc_client_call_duration_seconds", "Unary"),
+            3u);
+  EXPECT_EQ(calls(second_before, MetricSnapshot::of(second_registry),
+                  "rpc_client_call_duration_seconds", "Unary"),
+            6u);
+  EXPECT_EQ(calls(second_before, MetricSnapshot::of(second_registry),
+                  "rpc_client_call_duration_seconds", "Unary", "5"),
+            3u);
+}
+
+// A method recorded as unary and as a stream (two methods of one name cannot be both, but the
+// cache must not assume it) gets message counts for the stream calls only.
+TEST(GrpcCallMetricsCache, UnaryAndStreamingRecordingsOfOneNameKeepTheirOwnSeries) {
+  const detail::RpcName name = detail::split_rpc_name("/mmf.test.Echo/Unary");
+  MetricRegistry registry;
+  const auto before = MetricSnapshot::of(registry);
+  const detail::GrpcCallMetrics metrics(registry, "server");
+  metrics.record(name, 0, 0.001, false, 7, 7);
+  metrics.record(name, 0, 0.001, true, 2, 3);
+  metrics.record(name, 0, 0.001, false, 7, 7);
+  const auto after = MetricSnapshot::of(registry);
+  EXPECT_EQ(calls(before, after, "rpc_server_call_duration_seconds", "Unary"), 3u);
+  EXPECT_EQ(calls(before, after, "rpc_server_requests_per_rpc", "Unary"), 1u);
+  EXPECT_EQ(messages(before, after, "rpc_server_requests_per_rpc", "Unary"), 2);
+  EXPECT_EQ(messages(before, after, "rpc_server_responses_per_rpc", "Unary"), 3);
 }
 
 }  // namespace

@@ -587,5 +587,39 @@ TEST(PropagatorRoundTrip, AnIncomingRequestPassesThroughUnchanged) {
   EXPECT_EQ(sorted_out, sorted_in);
 }
 
+// What a client span's outgoing call sends: the Context's fields and baggage, with the given
+// span context in place of the Context's own.
+TEST(PropagatorInject, ASpanContextGivenInPlaceOfTheContextsOwnIsTheOneSent) {
+  const Propagator propagator;
+  const Context parent = propagator.extract(HeaderList{{"traceparent", std::string(kTraceparent)},
+                                                       {"tracestate", "rojo=00f067aa0ba902b7"},
+                                                       {"baggage", "userId=alice"},
+                                                       {"X-Correlation-ID", "corr-client"},
+                                                       {"X-Request-ID", "req-client"}});
+  SpanContext child = parent.span_context();
+  child.span_id = SpanId::from_hex("b7ad6b7169203331").value();
+  child.is_remote = false;
+
+  HeaderList with_child;
+  propagator.inject_to(parent, child, [&](std::string_view name, std::string_view value) {
+    with_child.emplace_back(name, value);
+  });
+  HeaderList as_context;
+  propagator.inject(parent.with_span_context(child), as_context);
+  EXPECT_EQ(with_child, as_context);
+  EXPECT_EQ(only_header(with_child, "traceparent"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+  EXPECT_EQ(only_header(with_child, "X-Correlation-ID"), "corr-client");
+  EXPECT_EQ(only_header(with_child, "tracestate"), "rojo=00f067aa0ba902b7");
+
+  // An invalid span context sends the fields without a trace.
+  HeaderList without_trace;
+  propagator.inject_to(parent, SpanContext(), [&](std::string_view name, std::string_view value) {
+    without_trace.emplace_back(name, value);
+  });
+  EXPECT_FALSE(has_header(without_trace, "traceparent"));
+  EXPECT_EQ(only_header(without_trace, "X-Correlation-ID"), "corr-client");
+}
+
 }  // namespace
 }  // namespace mmf
