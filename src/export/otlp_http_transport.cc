@@ -2,8 +2,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -14,6 +12,7 @@
 
 #include "export/gzip.h"
 #include "export/retry.h"
+#include "export/retry_loop.h"
 #include "mmf/curl_carrier.h"
 #include "mmf/otlp_transport.h"
 #include "mmf/version.h"
@@ -126,10 +125,8 @@ struct OtlpHttpTransport::State {
   CURL* easy = nullptr;
   CURLM* multi = nullptr;  // lets cancel() wake a transfer at once (curl_multi_wakeup)
 
-  std::atomic<bool> cancelled{false};
-  std::mutex send_mutex;  // one send() at a time; guards everything below
-  std::mutex wait_mutex;  // pairs with woken, for backoff waits that cancel() interrupts
-  std::condition_variable woken;
+  detail::CancellableWait cancellation;  // cancel() sets it; cuts the wait between attempts short
+  std::mutex send_mutex;                 // one send() at a time; guards everything below
   std::minstd_rand random{std::random_device{}()};
 
   // What the current attempt received.
@@ -148,8 +145,8 @@ struct OtlpHttpTransport::State {
   TransportResult send(std::string_view path, std::string_view body, std::string_view content_type,
                        Clock::time_point deadline);
   Attempt perform(Clock::time_point attempt_end);
-  std::chrono::milliseconds retry_delay(int retry);
-  bool wait_until(Clock::time_point until);  // false when cancelled
+  // The wait the collector asked for (Retry-After), if it did and it reads.
+  std::optional<std::chrono::milliseconds> server_delay() const;
 
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* state);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* state);
@@ -187,7 +184,7 @@ std::size_t OtlpHttpTransport::State::on_header(char* data, std::size_t size, st
 // A second line of defence: curl_multi_wakeup ends the poll, this ends the transfer.
 int OtlpHttpTransport::State::on_progress(void* state, curl_off_t, curl_off_t, curl_off_t,
                                           curl_off_t) {
-  return static_cast<State*>(state)->cancelled.load(std::memory_order_relaxed) ? 1 : 0;
+  return static_cast<State*>(state)->cancellation.cancelled() ? 1 : 0;
 }
 
 OtlpHttpTransport::OtlpHttpTransport(OtlpHttpOptions options) : state_(std::make_unique<State>()) {
@@ -249,14 +246,8 @@ OtlpHttpTransport::~OtlpHttpTransport() {
 }
 
 void OtlpHttpTransport::cancel() noexcept {
-  State& s = *state_;
-  s.cancelled.store(true);
-  {
-    // Taking the lock orders the store before a waiter's check of the predicate.
-    std::lock_guard<std::mutex> lock(s.wait_mutex);
-  }
-  s.woken.notify_all();
-  curl_multi_wakeup(s.multi);  // thread-safe; ends a curl_multi_poll in progress at once
+  state_->cancellation.cancel();
+  curl_multi_wakeup(state_->multi);  // thread-safe; ends a curl_multi_poll in progress at once
 }
 
 TransportResult OtlpHttpTransport::send(std::string_view path, std::string_view body,
@@ -265,39 +256,21 @@ TransportResult OtlpHttpTransport::send(std::string_view path, std::string_view 
   try {
     std::lock_guard<std::mutex> lock(state_->send_mutex);
     return state_->send(path, body, content_type, deadline);
-  } catch (...) {
-    // Only allocation can throw here; the message is a literal so that reporting it cannot.
-    TransportResult result;
-    result.status = Status::kPermanentFailure;
-    try {
-      result.message = "out of memory while sending";
-    } catch (...) {
-    }
-    return result;
+  } catch (...) {  // only allocation can throw here
+    return detail::out_of_memory_result();
   }
 }
 
-bool OtlpHttpTransport::State::wait_until(Clock::time_point until) {
-  std::unique_lock<std::mutex> lock(wait_mutex);
-  return !woken.wait_until(lock, until, [this] { return cancelled.load(); });
-}
-
-std::chrono::milliseconds OtlpHttpTransport::State::retry_delay(int retry) {
-  if (!retry_after.empty()) {
-    if (auto delay = detail::parse_retry_after(retry_after, std::chrono::system_clock::now())) {
-      return *delay;
-    }
-  }
-  const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);
-  return detail::backoff_delay(options.initial_backoff, options.max_backoff,
-                               options.backoff_multiplier, retry, jitter);
+std::optional<std::chrono::milliseconds> OtlpHttpTransport::State::server_delay() const {
+  if (retry_after.empty()) return std::nullopt;
+  return detail::parse_retry_after(retry_after, std::chrono::system_clock::now());
 }
 
 TransportResult OtlpHttpTransport::State::send(std::string_view path, std::string_view body,
                                                std::string_view content_type,
                                                Clock::time_point deadline) {
   TransportResult result;
-  if (cancelled.load()) {
+  if (cancellation.cancelled()) {
     result.status = Status::kCancelled;
     result.message = "the transport was cancelled";
     return result;
@@ -326,76 +299,41 @@ TransportResult OtlpHttpTransport::State::send(std::string_view path, std::strin
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, payload.data());
   curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
 
-  result.status = Status::kRetryableFailure;
-  for (int attempt = 1;; ++attempt) {
-    const Clock::time_point start = Clock::now();
-    if (start >= deadline && attempt == 1) {
-      result.status = Status::kTimedOut;
-      result.message = "the deadline passed before the request was sent to " + shown_url;
-      break;
-    }
-    if (start >= deadline) {  // the backoff wait ended just at the deadline
-      result.message += " (no time left to retry before the deadline)";
-      break;
-    }
-    const bool deadline_bounds =
-        options.timeout.count() == 0 || start + options.timeout >= deadline;
-    const Clock::time_point attempt_end = deadline_bounds ? deadline : start + options.timeout;
-    result.attempts = attempt;
-    const Attempt outcome = perform(attempt_end);
-    result.http_status = static_cast<int>(outcome.http_status);
-    if (outcome.end == End::kCancelled) {
-      result.status = Status::kCancelled;
-      result.message = "cancelled while sending to " + shown_url;
-      break;
-    }
-    if (outcome.end == End::kTimedOut && deadline_bounds) {
-      result.status = Status::kTimedOut;
-      result.message = "no answer from " + shown_url + " before the deadline";
-      break;
-    }
-    if (outcome.end == End::kTimedOut) {
-      result.message = "no answer from " + shown_url + " within " +
-                       std::to_string(options.timeout.count()) + " ms";
-    } else if (outcome.code != CURLE_OK) {
-      // curl's error buffer says more than curl_easy_strerror ("Failed to connect to ...").
-      result.message = (error[0] != '\0' ? redact(error, userinfo)
-                                         : std::string(curl_easy_strerror(outcome.code))) +
-                       " sending to " + shown_url;
-      if (!detail::is_retryable_curl_error(outcome.code)) {
-        result.status = Status::kPermanentFailure;
-        break;
-      }
-    } else {
-      const detail::HttpOutcome http = detail::classify_http_status(outcome.http_status);
-      if (http == detail::HttpOutcome::kSuccess) {
-        result.status = Status::kSuccess;
-        result.message.clear();
-        result.response_body = response_body;  // may hold a partial-success report
-        break;
-      }
-      result.message = "HTTP " + std::to_string(outcome.http_status) + " from " + shown_url;
-      if (!response_body.empty()) result.message += ": " + body_snippet(response_body);
-      if (http == detail::HttpOutcome::kPermanent) {
-        result.status = Status::kPermanentFailure;
-        break;
-      }
-    }
-    if (attempt >= options.max_attempts) {
-      result.message += " (gave up after " + std::to_string(attempt) + " attempts)";
-      break;
-    }
-    const Clock::time_point retry_at = Clock::now() + retry_delay(attempt);
-    if (retry_at >= deadline) {
-      result.message += " (no time left to retry before the deadline)";
-      break;
-    }
-    if (!wait_until(retry_at)) {
-      result.status = Status::kCancelled;
-      result.message = "cancelled while waiting to retry; last failure: " + result.message;
-      break;
-    }
-  }
+  result = detail::run_attempts(
+      options, shown_url, cancellation, random, deadline,
+      [&](TransportResult& attempt, Clock::time_point attempt_end, bool deadline_bounds) {
+        const Attempt outcome = perform(attempt_end);
+        attempt.http_status = static_cast<int>(outcome.http_status);
+        if (outcome.end == End::kCancelled)
+          return detail::AttemptEnd{detail::AttemptEnd::kCancelled};
+        if (outcome.end == End::kTimedOut) {
+          if (deadline_bounds) return detail::AttemptEnd{detail::AttemptEnd::kTimedOut};
+          attempt.message = "no answer from " + shown_url + " within " +
+                            std::to_string(options.timeout.count()) + " ms";
+          return detail::AttemptEnd{detail::AttemptEnd::kRetryable, server_delay()};
+        }
+        if (outcome.code != CURLE_OK) {
+          // curl's error buffer says more than curl_easy_strerror ("Failed to connect to ...").
+          attempt.message = (error[0] != '\0' ? redact(error, userinfo)
+                                              : std::string(curl_easy_strerror(outcome.code))) +
+                            " sending to " + shown_url;
+          if (!detail::is_retryable_curl_error(outcome.code)) {
+            return detail::AttemptEnd{detail::AttemptEnd::kPermanent};
+          }
+          return detail::AttemptEnd{detail::AttemptEnd::kRetryable, server_delay()};
+        }
+        const detail::HttpOutcome http = detail::classify_http_status(outcome.http_status);
+        if (http == detail::HttpOutcome::kSuccess) {
+          attempt.response_body = response_body;  // may hold a partial-success report
+          return detail::AttemptEnd{detail::AttemptEnd::kSuccess};
+        }
+        attempt.message = "HTTP " + std::to_string(outcome.http_status) + " from " + shown_url;
+        if (!response_body.empty()) attempt.message += ": " + body_snippet(response_body);
+        if (http == detail::HttpOutcome::kPermanent) {
+          return detail::AttemptEnd{detail::AttemptEnd::kPermanent};
+        }
+        return detail::AttemptEnd{detail::AttemptEnd::kRetryable, server_delay()};
+      });
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);  // headers die with this scope
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, nullptr);
   return result;
@@ -426,7 +364,7 @@ OtlpHttpTransport::State::Attempt OtlpHttpTransport::State::perform(Clock::time_
       }
       break;
     }
-    if (cancelled.load()) {
+    if (cancellation.cancelled()) {
       outcome.end = End::kCancelled;
       break;
     }
@@ -443,7 +381,8 @@ OtlpHttpTransport::State::Attempt OtlpHttpTransport::State::perform(Clock::time_
   // Removing an unfinished transfer closes its connection, so a late answer cannot be mistaken
   // for the next request's.
   curl_multi_remove_handle(multi, easy);
-  if (outcome.code == CURLE_ABORTED_BY_CALLBACK && cancelled.load()) outcome.end = End::kCancelled;
+  if (outcome.code == CURLE_ABORTED_BY_CALLBACK && cancellation.cancelled())
+    outcome.end = End::kCancelled;
   if (outcome.code == CURLE_OPERATION_TIMEDOUT) outcome.end = End::kTimedOut;
   if (outcome.end == End::kFinished && outcome.code == CURLE_OK) {
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &outcome.http_status);

@@ -10,7 +10,6 @@
 #include <grpcpp/support/status.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <fstream>
@@ -24,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "export/retry.h"
+#include "export/retry_loop.h"
 #include "integrations/grpc/grpc_support.h"
 #include "mmf/otlp_exporter.h"
 #include "mmf/version.h"
@@ -283,10 +282,8 @@ struct OtlpGrpcTransport::State {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
 
-  std::atomic<bool> cancelled{false};
-  std::mutex send_mutex;  // one send() at a time; guards random
-  std::mutex wait_mutex;  // pairs with woken, for backoff waits that cancel() interrupts
-  std::condition_variable woken;
+  detail::CancellableWait cancellation;  // cancel() sets it; cuts the wait between attempts short
+  std::mutex send_mutex;                 // one send() at a time; guards random
   std::minstd_rand random{std::random_device{}()};
   std::mutex call_mutex;                // guards call, for cancel()
   grpc::ClientContext* call = nullptr;  // the attempt in flight
@@ -300,8 +297,6 @@ struct OtlpGrpcTransport::State {
                        Clock::time_point deadline);
   Attempt perform(const std::string& method, const grpc::ByteBuffer& request,
                   Clock::time_point attempt_end);
-  std::chrono::milliseconds backoff(int retry);
-  bool wait_until(Clock::time_point until);  // false when cancelled
 };
 
 OtlpGrpcTransport::OtlpGrpcTransport(OtlpHttpOptions options) : state_(std::make_unique<State>()) {
@@ -366,12 +361,7 @@ OtlpGrpcTransport::~OtlpGrpcTransport() = default;
 
 void OtlpGrpcTransport::cancel() noexcept {
   State& s = *state_;
-  s.cancelled.store(true);
-  {
-    // Taking the lock orders the store before a waiter's check of the predicate.
-    std::lock_guard<std::mutex> lock(s.wait_mutex);
-  }
-  s.woken.notify_all();
+  s.cancellation.cancel();
   std::lock_guard<std::mutex> lock(s.call_mutex);
   if (s.call != nullptr) s.call->TryCancel();
 }
@@ -382,34 +372,16 @@ TransportResult OtlpGrpcTransport::send(std::string_view path, std::string_view 
   try {
     std::lock_guard<std::mutex> lock(state_->send_mutex);
     return state_->send(path, body, content_type, deadline);
-  } catch (...) {
-    // Only allocation can throw here; the message is a literal so that reporting it cannot.
-    TransportResult result;
-    result.status = Status::kPermanentFailure;
-    try {
-      result.message = "out of memory while sending";
-    } catch (...) {
-    }
-    return result;
+  } catch (...) {  // only allocation can throw here
+    return detail::out_of_memory_result();
   }
-}
-
-bool OtlpGrpcTransport::State::wait_until(Clock::time_point until) {
-  std::unique_lock<std::mutex> lock(wait_mutex);
-  return !woken.wait_until(lock, until, [this] { return cancelled.load(); });
-}
-
-std::chrono::milliseconds OtlpGrpcTransport::State::backoff(int retry) {
-  const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random);
-  return detail::backoff_delay(options.initial_backoff, options.max_backoff,
-                               options.backoff_multiplier, retry, jitter);
 }
 
 TransportResult OtlpGrpcTransport::State::send(std::string_view path, std::string_view body,
                                                std::string_view content_type,
                                                Clock::time_point deadline) {
   TransportResult result;
-  if (cancelled.load()) {
+  if (cancellation.cancelled()) {
     result.status = Status::kCancelled;
     result.message = "the transport was cancelled";
     return result;
@@ -429,77 +401,39 @@ TransportResult OtlpGrpcTransport::State::send(std::string_view path, std::strin
   grpc::Slice slice(body.data(), body.size());
   const grpc::ByteBuffer request(&slice, 1);
 
-  result.status = Status::kRetryableFailure;
-  for (int attempt = 1;; ++attempt) {
-    const Clock::time_point start = Clock::now();
-    if (start >= deadline && attempt == 1) {
-      result.status = Status::kTimedOut;
-      result.message = "the deadline passed before the request was sent to " + target.address;
-      break;
-    }
-    if (start >= deadline) {  // the backoff wait ended just at the deadline
-      result.message += " (no time left to retry before the deadline)";
-      break;
-    }
-    const bool deadline_bounds =
-        options.timeout.count() == 0 || start + options.timeout >= deadline;
-    const Clock::time_point attempt_end = deadline_bounds ? deadline : start + options.timeout;
-    result.attempts = attempt;
-    Attempt outcome = perform(method_name, request, attempt_end);
-    const grpc::StatusCode code = outcome.status.error_code();
-    if (code == grpc::StatusCode::OK) {
-      result.status = Status::kSuccess;
-      result.message.clear();
-      result.response_body = std::move(outcome.response);  // may hold a partial-success report
-      break;
-    }
-    if (cancelled.load()) {
-      result.status = Status::kCancelled;
-      result.message = "cancelled while sending to " + target.address;
-      break;
-    }
-    // A DEADLINE_EXCEEDED that comes before the attempt's end is the collector's own (from a
-    // backend it waited for): retryable, as the specification says.
-    const bool attempt_expired =
-        code == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= attempt_end;
-    if (attempt_expired && deadline_bounds) {
-      result.status = Status::kTimedOut;
-      result.message = "no answer from " + target.address + " before the deadline";
-      break;
-    }
-    result.message = "gRPC status " + std::string(detail::grpc_code_name(static_cast<int>(code))) +
-                     " (" + std::to_string(static_cast<int>(code)) + ") from " + target.address;
-    if (!outcome.status.error_message().empty()) {
-      result.message += ": " + shown(outcome.status.error_message());
-    }
-    std::optional<std::chrono::milliseconds> delay;
-    if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-      delay = retry_info_delay(outcome.status.error_details());
-      if (!delay) {
-        // Without RetryInfo the collector gives no sign that the pressure will pass.
-        result.status = Status::kPermanentFailure;
-        break;
-      }
-    } else if (!is_retryable(code)) {
-      result.status = Status::kPermanentFailure;
-      break;
-    }
-    if (attempt >= options.max_attempts) {
-      result.message += " (gave up after " + std::to_string(attempt) + " attempts)";
-      break;
-    }
-    const Clock::time_point retry_at = Clock::now() + (delay ? *delay : backoff(attempt));
-    if (retry_at >= deadline) {
-      result.message += " (no time left to retry before the deadline)";
-      break;
-    }
-    if (!wait_until(retry_at)) {
-      result.status = Status::kCancelled;
-      result.message = "cancelled while waiting to retry; last failure: " + result.message;
-      break;
-    }
-  }
-  return result;
+  return detail::run_attempts(
+      options, target.address, cancellation, random, deadline,
+      [&](TransportResult& attempt, Clock::time_point attempt_end, bool deadline_bounds) {
+        Attempt outcome = perform(method_name, request, attempt_end);
+        const grpc::StatusCode code = outcome.status.error_code();
+        if (code == grpc::StatusCode::OK) {
+          attempt.response_body = std::move(outcome.response);  // may hold a partial success
+          return detail::AttemptEnd{detail::AttemptEnd::kSuccess};
+        }
+        if (cancellation.cancelled()) return detail::AttemptEnd{detail::AttemptEnd::kCancelled};
+        // A DEADLINE_EXCEEDED that comes before the attempt's end is the collector's own (from a
+        // backend it waited for): retryable, as the specification says.
+        const bool attempt_expired =
+            code == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= attempt_end;
+        if (attempt_expired && deadline_bounds) {
+          return detail::AttemptEnd{detail::AttemptEnd::kTimedOut};
+        }
+        attempt.message = "gRPC status " +
+                          std::string(detail::grpc_code_name(static_cast<int>(code))) + " (" +
+                          std::to_string(static_cast<int>(code)) + ") from " + target.address;
+        if (!outcome.status.error_message().empty()) {
+          attempt.message += ": " + shown(outcome.status.error_message());
+        }
+        if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          // Without RetryInfo the collector gives no sign that the pressure will pass.
+          const std::optional<std::chrono::milliseconds> delay =
+              retry_info_delay(outcome.status.error_details());
+          return delay ? detail::AttemptEnd{detail::AttemptEnd::kRetryable, delay}
+                       : detail::AttemptEnd{detail::AttemptEnd::kPermanent};
+        }
+        return detail::AttemptEnd{is_retryable(code) ? detail::AttemptEnd::kRetryable
+                                                     : detail::AttemptEnd::kPermanent};
+      });
 }
 
 OtlpGrpcTransport::State::Attempt OtlpGrpcTransport::State::perform(const std::string& method,
@@ -525,7 +459,7 @@ OtlpGrpcTransport::State::Attempt OtlpGrpcTransport::State::perform(const std::s
     grpc::Status status;
   } completion;
   grpc::ByteBuffer response;
-  if (cancelled.load()) context.TryCancel();  // the call then ends at once, as CANCELLED
+  if (cancellation.cancelled()) context.TryCancel();  // the call then ends at once, as CANCELLED
   stub->UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
                   [&completion](grpc::Status status) {
                     std::lock_guard<std::mutex> lock(completion.mutex);
