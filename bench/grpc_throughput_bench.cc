@@ -29,6 +29,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -76,11 +77,42 @@ class CallbackEchoService final : public mmf::test::Echo::CallbackService {
   }
 };
 
-// A server on a free loopback port (the callback API's service when callback is set),
-// instrumented when given a factory.
+// Interceptors that only let every step proceed: what gRPC's interceptor machinery costs by
+// itself, the floor under any interceptor (BM_UnaryEcho_NoOpInterceptors).
+class NoOpServerInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+};
+class NoOpServerInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new NoOpServerInterceptor;
+  }
+};
+class NoOpClientInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+};
+class NoOpClientInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new NoOpClientInterceptor;
+  }
+};
+
+// A server on a free loopback port (the callback API's service when callback is set);
+// configure() adds interceptors, when given.
 class EchoServer {
  public:
-  EchoServer(bool callback, std::unique_ptr<mmf::CorrelationServerInterceptorFactory> factory) {
+  EchoServer(bool callback, const std::function<void(grpc::ServerBuilder&)>& configure) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     if (callback) {
@@ -88,7 +120,7 @@ class EchoServer {
     } else {
       builder.RegisterService(&service_);
     }
-    if (factory) mmf::CorrelationInterceptor::install(builder, std::move(factory));
+    if (configure) configure(builder);
     server_ = builder.BuildAndStart();
   }
   ~EchoServer() {
@@ -156,10 +188,12 @@ void BM_UnaryEcho(benchmark::State& state) {
   mmf::Tracer tracer(
       {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
   mmf::MetricRegistry registry;
-  const EchoServer plain(callback, nullptr);
-  const EchoServer instrumented(
-      callback, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
-                                                                           mmf::Propagator()));
+  const EchoServer plain(callback, {});
+  const EchoServer instrumented(callback, [&](grpc::ServerBuilder& builder) {
+    mmf::CorrelationInterceptor::install(
+        builder, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
+                                                                            mmf::Propagator()));
+  });
   if (!plain.ok() || !instrumented.ok()) {
     state.SkipWithError("cannot listen on a loopback port");
     return;
@@ -200,6 +234,51 @@ BENCHMARK(BM_UnaryEcho)
     ->Args({4, 0})
     ->Args({1, 1})
     ->Args({4, 1})
+    ->Iterations(kRounds)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The same comparison with interceptors that do nothing but proceed, on both sides: how much of
+// the plain throughput any interceptor-based instrumentation can keep at best.
+void BM_UnaryEcho_NoOpInterceptors(benchmark::State& state) {
+  const int clients = static_cast<int>(state.range(0));
+  const bool callback = state.range(1) != 0;
+  const EchoServer plain(callback, {});
+  const EchoServer intercepted(callback, [](grpc::ServerBuilder& builder) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<NoOpServerInterceptorFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(factories));
+  });
+  if (!plain.ok() || !intercepted.ok()) {
+    state.SkipWithError("cannot listen on a loopback port");
+    return;
+  }
+  int channel_id = 0;
+  const auto plain_channel = [&] {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("mmf.bench.channel", ++channel_id);
+    return grpc::CreateCustomChannel(plain.target(), grpc::InsecureChannelCredentials(), arguments);
+  };
+  const auto intercepted_channel = [&] {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("mmf.bench.channel", ++channel_id);
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<NoOpClientInterceptorFactory>());
+    return grpc::experimental::CreateCustomChannelWithInterceptors(
+        intercepted.target(), grpc::InsecureChannelCredentials(), arguments, std::move(factories));
+  };
+  drive(plain_channel, true, clients, kWarmUp);
+  drive(intercepted_channel, true, clients, kWarmUp);
+  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
+      state, [&] { return drive(plain_channel, true, clients, kPhase); },
+      [&] { return drive(intercepted_channel, true, clients, kPhase); });
+  mmf::bench::report(state, comparison, "cps");
+}
+BENCHMARK(BM_UnaryEcho_NoOpInterceptors)
+    ->ArgNames({"clients", "callback"})
+    ->Args({1, 0})
+    ->Args({4, 0})
+    ->Args({1, 1})
     ->Iterations(kRounds)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -21,13 +21,21 @@ struct UrlParts {
   int port = 0;           // the explicit one, else the scheme's default (0 when unknown)
 };
 
+// The size of the authority at the start of rest: up to the first '/', '?' or '#'.
+// (find_first_of calls memchr once for every character it passes.)
+std::size_t authority_size(std::string_view rest) noexcept {
+  std::size_t size = 0;
+  while (size < rest.size() && rest[size] != '/' && rest[size] != '?' && rest[size] != '#') ++size;
+  return size;
+}
+
 UrlParts parse_url(std::string_view url) {
   UrlParts parts;
   const std::size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return parts;
   parts.scheme = url.substr(0, scheme_end);
   std::string_view authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, std::min(authority.find_first_of("/?#"), authority.size()));
+  authority = authority.substr(0, authority_size(authority));
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);
   }
@@ -76,7 +84,7 @@ std::string sanitized_url(std::string_view url, const std::vector<std::string>& 
   const std::size_t scheme_end = url.find("://");
   if (scheme_end != std::string_view::npos) {
     const std::size_t host = scheme_end + 3;
-    const std::size_t authority_end = std::min(url.find_first_of("/?#", host), url.size());
+    const std::size_t authority_end = host + authority_size(url.substr(host));
     const std::size_t at = url.substr(0, authority_end).rfind('@');
     out.append(url.substr(0, host));
     url.remove_prefix(at != std::string_view::npos && at >= host ? at + 1 : host);

@@ -268,6 +268,41 @@ TEST(Baggage, LimitsApplyAcrossHeaderFields) {
 
 // --- duplicates ------------------------------------------------------------------------------
 
+// A single field of plain members takes a one-pass path; the same text given as two fields
+// (the second empty) takes the general parser. Both must read every list alike.
+TEST(Baggage, APlainListReadsAsTheGeneralParserReadsIt) {
+  const std::vector<std::string> headers = {
+      "tenant_id=acme-corp,feature_flag=checkout-v2",
+      "k=",
+      "k=a=b,x=y",
+      "k=~!#$&'()*+-./:<>?@[]^_`{|}09AZaz",
+      "k=1,other=x,k=2",  // a repeated key: the general parser decides
+      "k=v,",             // a trailing empty member
+      ",k=v",
+      "k=v,,x=y",
+      "k=a%20b",
+      "k = v",
+      "k=v;p",
+      "=v",
+      "k",
+      "k=\"q\"",
+      "k=caf\xc3\xa9",
+      numbered_members(64),
+      numbered_members(65),
+      "k=" + std::string(8190, 'a'),
+      "k=" + std::string(8191, 'a'),
+  };
+  for (const std::string& header : headers) {
+    Baggage::ParseStats plain_stats;
+    Baggage::ParseStats general_stats;
+    const Baggage plain = Baggage::parse(header, &plain_stats);
+    const Baggage general = parse_fields({header, ""}, &general_stats);
+    EXPECT_EQ(plain, general) << header.substr(0, 80);
+    EXPECT_EQ(plain_stats.invalid_members, general_stats.invalid_members) << header.substr(0, 80);
+    EXPECT_EQ(plain_stats.dropped_members, general_stats.dropped_members) << header.substr(0, 80);
+  }
+}
+
 TEST(Baggage, ADuplicateKeyKeepsTheLastValue) {
   const Baggage one = Baggage::parse("k=1,other=x,k=2");
   EXPECT_EQ(one.get("k"), "2");
@@ -318,6 +353,41 @@ TEST(BaggageToHeader, ParsesBackToAnEqualBaggage) {
   EXPECT_EQ(Baggage::parse(baggage.to_header(), &stats), baggage);
   EXPECT_EQ(stats.invalid_members, 0u);
   EXPECT_EQ(stats.dropped_members, 0u);
+}
+
+TEST(BaggageToHeader, EncodesEveryEscapeBetweenLiteralRuns) {
+  std::string out;
+  Baggage::append_encoded(out, "k", "%a b,,c%", {});
+  EXPECT_EQ(out, "k=%25a%20b%2C%2Cc%25");
+}
+
+// Every byte value, at the edges of the 16-byte blocks the encoder checks at once and in the
+// bytes it checks one by one, against the rule written out byte by byte.
+TEST(BaggageToHeader, EncodesEachByteValueAtAnyPosition) {
+  const auto reference = [](std::string_view value) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out = "k=";
+    for (char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      const bool literal =
+          byte >= 0x21 && byte <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\' && c != '%';
+      if (literal) {
+        out.push_back(c);
+      } else {
+        out.append({'%', kHex[byte >> 4], kHex[byte & 0x0f]});
+      }
+    }
+    return out;
+  };
+  for (int byte = 0; byte < 256; ++byte) {
+    for (std::size_t position : {0u, 1u, 15u, 16u, 17u, 31u, 32u, 39u}) {
+      std::string value(40, 'a');
+      value[position] = static_cast<char>(byte);
+      std::string out;
+      Baggage::append_encoded(out, "k", value, {});
+      ASSERT_EQ(out, reference(value)) << "byte " << byte << " at " << position;
+    }
+  }
 }
 
 TEST(BaggageToHeader, AppendEncodedAppendsOneEntry) {
