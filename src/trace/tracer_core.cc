@@ -138,8 +138,8 @@ Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
       TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
   if (sampling != nullptr && sampling->trace_state) {
     context.trace_state = *sampling->trace_state;
-  } else if (has_parent) {
-    context.trace_state = parent_span.trace_state;
+  } else if (has_parent && !parent_span.trace_state.empty()) {
+    context.trace_state = parent_span.trace_state;  // (a copy costs a call even when empty)
   }
 
   ThreadSlot* slot = local_slot();
