@@ -35,6 +35,18 @@ void end_thread_call(int status, std::uint64_t request_bytes, std::uint64_t resp
 // byte that W3C Baggage does not allow literally (space, '"', '\\', controls, non-ASCII) and
 // every '%' (after httplib's decoding, a literal '%' came from "%25") is percent-encoded. What
 // cannot be recovered: an encoded ',' or ';' inside a value, which now splits it.
+// A byte that reencode_baggage() writes as it is, wherever it stands.
+constexpr bool stays_as_received(char ch) noexcept {
+  const auto c = static_cast<unsigned char>(ch);
+  return c > 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%';
+}
+
+// Whether reencode_baggage(decoded) differs from decoded. Nearly every baggage header holds
+// only bytes that stay: then the propagator reads the header's own text, with no copy.
+bool needs_reencoding(std::string_view decoded) noexcept {
+  return !std::all_of(decoded.begin(), decoded.end(), stays_as_received);
+}
+
 std::string reencode_baggage(std::string_view decoded) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -56,7 +68,7 @@ std::string reencode_baggage(std::string_view decoded) {
       out.append(value.substr(0, first));
       for (const char ch : value.substr(first, length)) {
         const auto c = static_cast<unsigned char>(ch);
-        if (c > 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%') {
+        if (stays_as_received(ch)) {
           out += ch;
         } else {
           out += '%';
@@ -125,14 +137,15 @@ void CorrelationMiddleware::install() {
   server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response&) {
     // A call left over on this thread (its logger never ran): it ends without a response.
     if (tls_call.call) end_thread_call(0, 0, 0);
-    // One walk over the headers: Host, User-Agent, and the re-encoded baggage values, which
-    // live here while the propagator reads them (it keeps views until it has read them all).
+    // One walk over the headers: Host, User-Agent, and the baggage values that need
+    // re-encoding, whose copies live here while the propagator reads them (it keeps views
+    // until it has read them all).
     std::string_view host_header;
     std::string_view user_agent;
-    std::vector<std::string> baggage;
+    std::vector<std::string> reencoded;
     for (const auto& [name, value] : request.headers) {
       if (iequals(name, mmf::headers::kBaggage)) {
-        baggage.push_back(reencode_baggage(value));
+        if (needs_reencoding(value)) reencoded.push_back(reencode_baggage(value));
       } else if (host_header.empty() && iequals(name, "Host")) {
         host_header = value;
       } else if (user_agent.empty() && iequals(name, "User-Agent")) {
@@ -144,11 +157,11 @@ void CorrelationMiddleware::install() {
       host = request.local_addr;
       port = request.local_port;
     }
-    const auto headers = [&request, &baggage](Propagator::HeaderVisitor visit) {
-      std::size_t next_baggage = 0;
+    const auto headers = [&request, &reencoded](Propagator::HeaderVisitor visit) {
+      std::size_t next_reencoded = 0;
       for (const auto& [name, value] : request.headers) {
-        if (iequals(name, mmf::headers::kBaggage)) {
-          visit(name, baggage[next_baggage++]);
+        if (iequals(name, mmf::headers::kBaggage) && needs_reencoding(value)) {
+          visit(name, reencoded[next_reencoded++]);
         } else {
           visit(name, value);
         }
