@@ -98,7 +98,7 @@ const Baggage& Context::baggage() const noexcept {
 }
 
 Context::Data* Context::clone() const {
-  Data* copy = new Data();
+  Data* copy = new Data;  // not "()": that would zero the whole object before constructing it
   if (data_ != nullptr) {
     copy->span_context = data_->span_context;
     copy->correlation_id = data_->correlation_id;
