@@ -105,7 +105,7 @@ class Span {
       : record_(record), context_(std::move(context)) {}
 
   detail::SpanRecord* record_ = nullptr;  // owned until end()
-  SpanContext context_{};
+  SpanContext context_;  // default-initialised: "{}" would zero its tracestate buffer too
 };
 
 }  // namespace mmf

@@ -101,10 +101,15 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
   const ContextData* parent =
       options.parent ? ContextAccess::data(*options.parent) : detail::tls_current;
   const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
-  if (!options_.enabled) return Span(nullptr, parent_span);
+  // The one object returned (NRVO): the IDs and flags are written into its context in place,
+  // with no second SpanContext (128 bytes of it a TraceState) built beside it and moved in.
+  Span span;
+  SpanContext& context = span.context_;
+  if (!options_.enabled) {
+    context = parent_span;
+    return span;
+  }
   const bool has_parent = parent_span.is_valid();
-
-  SpanContext context;
   if (custom_ids_ == nullptr) {
     if (has_parent) context.trace_id = parent_span.trace_id;
     new_span_ids(has_parent ? nullptr : &context.trace_id, context.span_id);
@@ -117,16 +122,18 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
       std::span<const Attribute>(options.attributes.begin(), options.attributes.size())};
   // Most samplers only decide: then no SamplingResult is built (or destroyed) at all.
   if (options_.sampler->decision_only()) {
-    return begin_span(name, options, parent, context, options_.sampler->decide(parameters),
-                      nullptr);
+    begin_span(span, name, options, parent, options_.sampler->decide(parameters), nullptr);
+    return span;
   }
   const SamplingResult sampling = options_.sampler->should_sample(parameters);
-  return begin_span(name, options, parent, context, sampling.decision, &sampling);
+  begin_span(span, name, options, parent, sampling.decision, &sampling);
+  return span;
 }
 
-Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
-                            const ContextData* parent, SpanContext& context,
-                            SamplingDecision decision, const SamplingResult* sampling) noexcept {
+void TracerCore::begin_span(Span& span, std::string_view name, const SpanOptions& options,
+                            const ContextData* parent, SamplingDecision decision,
+                            const SamplingResult* sampling) noexcept {
+  SpanContext& context = span.context_;
   const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
   const bool has_parent = parent_span.is_valid();
   const bool sampled = decision == SamplingDecision::kRecordAndSample;
@@ -151,12 +158,12 @@ Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
   }
   if (decision == SamplingDecision::kDrop && !retain) {
     if (slot != nullptr) slot->bump(slot->not_sampled);
-    return Span(nullptr, std::move(context));
+    return;  // a non-recording span: its context only
   }
   SpanRecord* record = slot != nullptr ? SpanRecord::create(this) : nullptr;
   if (record == nullptr) {
     if (slot != nullptr) slot->bump(slot->dropped_memory);
-    return Span(nullptr, std::move(context));
+    return;
   }
   record->trace_id = context.trace_id;
   record->span_id = context.span_id;
@@ -177,7 +184,7 @@ Span TracerCore::begin_span(std::string_view name, const SpanOptions& options,
                                              context.trace_state.header(), {});
   }
   slot->bump(slot->started);
-  return Span(record, std::move(context));
+  span.record_ = record;
 }
 
 void TracerCore::fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,

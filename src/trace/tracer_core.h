@@ -91,9 +91,11 @@ class TracerCore {
   void enqueue(ThreadSlot& slot, SpanRecord* record) noexcept;
   // An ended span recorded only for retention.
   void submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept;
-  // start_span() after the sampler: sampling is null for a decision-only sampler.
-  Span begin_span(std::string_view name, const SpanOptions& options, const ContextData* parent,
-                  SpanContext& context, SamplingDecision decision,
+  // start_span() after the sampler, on the span start_span() returns (its IDs already set):
+  // makes it recording, or leaves it a non-recording handle. sampling is null for a
+  // decision-only sampler.
+  void begin_span(Span& span, std::string_view name, const SpanOptions& options,
+                  const ContextData* parent, SamplingDecision decision,
                   const SamplingResult* sampling) noexcept;
   void fill_record(SpanRecord& record, std::string_view name, const SpanOptions& options,
                    const ContextData* parent, const SamplingResult* sampling) noexcept;
