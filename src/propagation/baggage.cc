@@ -132,11 +132,11 @@ std::size_t count_of(std::string_view text, char c) noexcept {
 }
 
 // The fast path for what nearly every request carries: one field of plain members
-// ("k1=v1,k2=v2": no whitespace, empty member, property, escape or repeated key, at most
-// kMaxEntries of them, within kMaxHeaderSize). Such a list is its own encoded form, so it meets
-// the size limit as it stands; its entries are built in place in one pass. False for anything
-// else, with entries left empty, and the general parser below decides (it also tells invalid
-// members from ones that only need normalising).
+// ("k1=v1,k2=v%202": no whitespace, empty member, property or repeated key, at most kMaxEntries
+// of them, within kMaxHeaderSize). Such a list is never shorter than its encoded form, so it
+// meets the size limit as it stands; its entries are built in place in one pass. False for
+// anything else, with entries left empty, and the general parser below decides (it also tells
+// invalid members from ones that only need normalising).
 bool parse_plain(std::string_view header, std::vector<Baggage::Entry>& entries) {
   if (header.empty() || header.size() > Baggage::kMaxHeaderSize) return false;
   const std::size_t members = 1 + count_of(header, ',');
@@ -151,14 +151,26 @@ bool parse_plain(std::string_view header, std::vector<Baggage::Entry>& entries) 
     const std::string_view key_view(key, static_cast<std::size_t>(p - key));
     const char* const value = ++p;
     while (p != end && stays_literal(*p)) ++p;
+    const bool escaped = p != end && *p == '%';
+    if (escaped) {
+      while (p != end && is_baggage_octet(*p)) ++p;
+    }
     if (p != end && *p != ',') break;
+    const std::string_view raw(value, static_cast<std::size_t>(p - value));
     const bool repeated =
         std::any_of(entries.begin(), entries.end(),
                     [key_view](const Baggage::Entry& e) { return e.key == key_view; });
     if (repeated) break;
     Baggage::Entry& entry = entries.emplace_back();
     entry.key.assign(key_view);
-    entry.value.assign(value, static_cast<std::size_t>(p - value));
+    if (!escaped) {
+      entry.value.assign(raw);
+    } else {
+      // A decoded value's encoded form is never longer than the raw one (a byte that needs an
+      // escape came as one), so the list still meets the size limit.
+      std::size_t encoded_size = 0;
+      if (!decode_value(raw, entry.value, encoded_size)) break;  // the general parser counts it
+    }
     if (p == end) return true;
     if (++p == end) break;  // a trailing comma: an empty member
   }
