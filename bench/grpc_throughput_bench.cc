@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,34 +78,24 @@ class CallbackEchoService final : public mmf::test::Echo::CallbackService {
   }
 };
 
-// Interceptors that only let every step proceed: what gRPC's interceptor machinery costs by
-// itself, the floor under any interceptor (BM_UnaryEcho_NoOpInterceptors).
-class NoOpServerInterceptor final : public grpc::experimental::Interceptor {
+// An interceptor that only lets every step proceed, on either side: what gRPC's interceptor
+// machinery costs by itself, the floor under any interceptor (BM_UnaryEcho_NoOpInterceptors).
+class NoOpInterceptor final : public grpc::experimental::Interceptor {
  public:
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     methods->Proceed();
   }
 };
-class NoOpServerInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class NoOpInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface,
+                                     public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo*) override {
-    return new NoOpServerInterceptor;
+    return new NoOpInterceptor;
   }
-};
-class NoOpClientInterceptor final : public grpc::experimental::Interceptor {
- public:
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    methods->Proceed();
-  }
-};
-class NoOpClientInterceptorFactory final
-    : public grpc::experimental::ClientInterceptorFactoryInterface {
- public:
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo*) override {
-    return new NoOpClientInterceptor;
+    return new NoOpInterceptor;
   }
 };
 
@@ -182,49 +173,66 @@ Load drive(MakeChannel make_channel, bool inject, int clients, Clock::duration d
   });
 }
 
-void BM_UnaryEcho(benchmark::State& state) {
+// Arguments that give a channel a connection of its own: channels with equal arguments would
+// share one, and the plain channels must not share with each other either.
+grpc::ChannelArguments own_connection() {
+  static std::atomic<int> next_channel{0};
+  grpc::ChannelArguments arguments;
+  arguments.SetInt("mmf.bench.channel", ++next_channel);
+  return arguments;
+}
+
+// The plain echo server against one set up by configure(), reached through channels from
+// make_channel(target): both warmed up, then after_warm_up(), then the ABBA rounds. inject:
+// whether the second side's clients add the metadata by hand (as the plain side's always do).
+template <class MakeChannel, class AfterWarmUp>
+std::optional<mmf::bench::Comparison> compare_with_plain(
+    benchmark::State& state, const std::function<void(grpc::ServerBuilder&)>& configure,
+    MakeChannel make_channel, bool inject, AfterWarmUp after_warm_up) {
   const int clients = static_cast<int>(state.range(0));
   const bool callback = state.range(1) != 0;
+  const EchoServer plain(callback, {});
+  const EchoServer other(callback, configure);
+  if (!plain.ok() || !other.ok()) {
+    state.SkipWithError("cannot listen on a loopback port");
+    return std::nullopt;
+  }
+  const auto plain_channel = [&] {
+    return grpc::CreateCustomChannel(plain.target(), grpc::InsecureChannelCredentials(),
+                                     own_connection());
+  };
+  const auto other_channel = [&] { return make_channel(other.target()); };
+  drive(plain_channel, true, clients, kWarmUp);
+  drive(other_channel, inject, clients, kWarmUp);
+  after_warm_up();
+  return mmf::bench::compare_in_rounds(
+      state, [&] { return drive(plain_channel, true, clients, kPhase); },
+      [&] { return drive(other_channel, inject, clients, kPhase); });
+}
+
+void BM_UnaryEcho(benchmark::State& state) {
   mmf::Tracer tracer(
       {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
   mmf::MetricRegistry registry;
-  const EchoServer plain(callback, {});
-  const EchoServer instrumented(callback, [&](grpc::ServerBuilder& builder) {
-    mmf::CorrelationInterceptor::install(
-        builder, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
-                                                                            mmf::Propagator()));
-  });
-  if (!plain.ok() || !instrumented.ok()) {
-    state.SkipWithError("cannot listen on a loopback port");
-    return;
-  }
-  // Each client gets a channel of its own: channels with equal arguments would share one
-  // connection, and the plain channels must not share with each other either.
-  int channel_id = 0;
-  const auto plain_channel = [&] {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt("mmf.bench.channel", ++channel_id);
-    return grpc::CreateCustomChannel(plain.target(), grpc::InsecureChannelCredentials(), arguments);
-  };
-  const auto mmf_channel = [&] {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt("mmf.bench.channel", ++channel_id);
-    return mmf::CorrelationInterceptor::create_channel(
-        instrumented.target(), grpc::InsecureChannelCredentials(),
-        std::make_unique<mmf::CorrelationClientInterceptorFactory>(
-            tracer, registry, mmf::Propagator(), instrumented.target()),
-        arguments);
-  };
-  drive(plain_channel, true, clients, kWarmUp);
-  drive(mmf_channel, false, clients, kWarmUp);
-  const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
-
-  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
-      state, [&] { return drive(plain_channel, true, clients, kPhase); },
-      [&] { return drive(mmf_channel, false, clients, kPhase); });
-  if (!mmf::bench::report(state, comparison, "cps")) return;
+  std::uint64_t dropped_at_start = 0;
+  const std::optional<mmf::bench::Comparison> comparison = compare_with_plain(
+      state,
+      [&](grpc::ServerBuilder& builder) {
+        mmf::CorrelationInterceptor::install(
+            builder, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
+                                                                                mmf::Propagator()));
+      },
+      [&](const std::string& target) {
+        return mmf::CorrelationInterceptor::create_channel(
+            target, grpc::InsecureChannelCredentials(),
+            std::make_unique<mmf::CorrelationClientInterceptorFactory>(tracer, registry,
+                                                                       mmf::Propagator(), target),
+            own_connection());
+      },
+      false, [&] { dropped_at_start = tracer.stats().dropped_queue_full; });
+  if (!comparison || !mmf::bench::report(state, *comparison, "cps")) return;
   const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
-  const Load& mmf_load = comparison.instrumented;
+  const Load& mmf_load = comparison->instrumented;
   state.counters["dropped"] =
       mmf_load.requests > 0 ? dropped / (2.0 * static_cast<double>(mmf_load.requests)) : 0;
 }
@@ -241,38 +249,21 @@ BENCHMARK(BM_UnaryEcho)
 // The same comparison with interceptors that do nothing but proceed, on both sides: how much of
 // the plain throughput any interceptor-based instrumentation can keep at best.
 void BM_UnaryEcho_NoOpInterceptors(benchmark::State& state) {
-  const int clients = static_cast<int>(state.range(0));
-  const bool callback = state.range(1) != 0;
-  const EchoServer plain(callback, {});
-  const EchoServer intercepted(callback, [](grpc::ServerBuilder& builder) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-    factories.push_back(std::make_unique<NoOpServerInterceptorFactory>());
-    builder.experimental().SetInterceptorCreators(std::move(factories));
-  });
-  if (!plain.ok() || !intercepted.ok()) {
-    state.SkipWithError("cannot listen on a loopback port");
-    return;
-  }
-  int channel_id = 0;
-  const auto plain_channel = [&] {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt("mmf.bench.channel", ++channel_id);
-    return grpc::CreateCustomChannel(plain.target(), grpc::InsecureChannelCredentials(), arguments);
-  };
-  const auto intercepted_channel = [&] {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt("mmf.bench.channel", ++channel_id);
-    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
-    factories.push_back(std::make_unique<NoOpClientInterceptorFactory>());
-    return grpc::experimental::CreateCustomChannelWithInterceptors(
-        intercepted.target(), grpc::InsecureChannelCredentials(), arguments, std::move(factories));
-  };
-  drive(plain_channel, true, clients, kWarmUp);
-  drive(intercepted_channel, true, clients, kWarmUp);
-  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
-      state, [&] { return drive(plain_channel, true, clients, kPhase); },
-      [&] { return drive(intercepted_channel, true, clients, kPhase); });
-  mmf::bench::report(state, comparison, "cps");
+  const std::optional<mmf::bench::Comparison> comparison = compare_with_plain(
+      state,
+      [](grpc::ServerBuilder& builder) {
+        std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> servers;
+        servers.push_back(std::make_unique<NoOpInterceptorFactory>());
+        builder.experimental().SetInterceptorCreators(std::move(servers));
+      },
+      [](const std::string& target) {
+        std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> clients;
+        clients.push_back(std::make_unique<NoOpInterceptorFactory>());
+        return grpc::experimental::CreateCustomChannelWithInterceptors(
+            target, grpc::InsecureChannelCredentials(), own_connection(), std::move(clients));
+      },
+      true, [] {});
+  if (comparison) mmf::bench::report(state, *comparison, "cps");
 }
 BENCHMARK(BM_UnaryEcho_NoOpInterceptors)
     ->ArgNames({"clients", "callback"})
