@@ -340,5 +340,24 @@ TEST(IsValidId, AcceptsTheSafeCharacterSetOnly) {
   }
 }
 
+// Every byte value at the edges of the 16-byte blocks checked at once, in IDs of the lengths
+// around them, against the rule written out; the last block overlaps the one before.
+TEST(IsValidId, ChecksEveryByteOfIdsOfAnyLength) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':' || c == '@' || c == '/' || c == '+' || c == '=';
+  };
+  for (std::size_t length : {1u, 15u, 16u, 17u, 31u, 32u, 33u, 36u, 128u}) {
+    for (int byte = 0; byte < 256; ++byte) {
+      for (std::size_t position : {std::size_t{0}, length / 2, length - 1}) {
+        std::string id(length, 'a');
+        id[position] = static_cast<char>(byte);
+        ASSERT_EQ(is_valid_id(id), allowed(static_cast<char>(byte)))
+            << "byte " << byte << " at " << position << " of " << length;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mmf
