@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "context/fast_ids.h"
+#include "propagation/hex.h"
 
 namespace mmf {
 namespace {
@@ -87,8 +88,6 @@ void on_fork_child() noexcept { g_seed_epoch.fetch_add(1, std::memory_order_rela
   pthread_atfork(nullptr, nullptr, &on_fork_child);
   return 0;
 }();
-
-constexpr char kHex[] = "0123456789abcdef";
 
 class DefaultIdGenerator final : public IdGenerator {
  public:
@@ -188,14 +187,20 @@ std::string new_uuid_v7() {
   for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(random >> (56 - 8 * i));
   b[8] |= 0x80;  // variant 10 (random holds 62 bits, so the top two are clear)
 
-  std::string text(36, '-');
-  std::size_t pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // skip the dash
-    text[pos++] = kHex[b[i] >> 4];
-    text[pos++] = kHex[b[i] & 0x0f];
-  }
-  return text;
+  // 32 hex digits at once, then the 8-4-4-4-12 groups.
+  char hex[32];
+  detail::encode_hex(b, 16, hex);
+  char text[36];
+  std::memcpy(text, hex, 8);
+  text[8] = '-';
+  std::memcpy(text + 9, hex + 8, 4);
+  text[13] = '-';
+  std::memcpy(text + 14, hex + 12, 4);
+  text[18] = '-';
+  std::memcpy(text + 19, hex + 16, 4);
+  text[23] = '-';
+  std::memcpy(text + 24, hex + 20, 12);
+  return std::string(text, sizeof text);
 }
 
 bool is_uuid(std::string_view text) noexcept {
