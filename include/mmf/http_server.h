@@ -170,9 +170,10 @@ class HttpServerCall {
  private:
   // Adds delta to the active requests of this call's method.
   void add_active(double delta) noexcept;
-  // Records the three histograms of the ended call (labels: method, route, status code).
+  // Records the three histograms of the ended call (labels: method, route, status code);
+  // end_unix_nano is the time their exemplars carry.
   void observe_histograms(std::string_view route, std::string_view code, int status, double seconds,
-                          double request_bytes, double response_bytes);
+                          double request_bytes, double response_bytes, std::int64_t end_unix_nano);
 
   HttpServerInstrumentation* instrumentation_ = nullptr;  // null: excluded
   std::string_view method_;        // the label value (static text): a known method or _OTHER

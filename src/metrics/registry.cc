@@ -129,7 +129,8 @@ std::size_t acquire_metric_thread_index() noexcept {
   return index;
 }
 
-void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span) noexcept {
+void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span,
+                    std::int64_t time_unix_nano) noexcept {
   const std::uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
   slot.sequence.store(sequence + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -138,7 +139,8 @@ void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span) n
   std::uint64_t span_word;
   std::memcpy(&span_word, span.span_id.bytes().data(), 8);
   slot.value.store(value, std::memory_order_relaxed);
-  slot.time_unix_nano.store(now_unix_nanos(), std::memory_order_relaxed);
+  slot.time_unix_nano.store(time_unix_nano != 0 ? time_unix_nano : now_unix_nanos(),
+                            std::memory_order_relaxed);
   slot.trace_high.store(words[0], std::memory_order_relaxed);
   slot.trace_low.store(words[1], std::memory_order_relaxed);
   slot.span.store(span_word, std::memory_order_relaxed);

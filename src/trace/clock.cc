@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #if defined(__x86_64__)
@@ -81,7 +82,38 @@ void recalibrate(Calibration& c, std::int64_t tsc) noexcept {
 
 #endif
 
+std::int64_t steady_nanos(std::chrono::steady_clock::time_point time) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+constexpr std::int64_t kOffsetRefreshNanos = 1'000'000'000;  // 1 s
+
+// The wall clock minus the steady clock, and when to read it again (a steady time). Two
+// threads may refresh it at once: each stores a value as good as the other's.
+std::atomic<std::int64_t> wall_minus_steady{0};
+std::atomic<std::int64_t> refresh_offset_at{std::numeric_limits<std::int64_t>::min()};
+
+std::int64_t refresh_offset() noexcept {
+  const std::int64_t before = steady_nanos(std::chrono::steady_clock::now());
+  const std::int64_t wall = system_nanos();
+  // Measured from the steady reading before the wall one: the wall clock was read at or after
+  // it, so a time converted with this offset is never early (at most the two reads' gap late).
+  const std::int64_t offset = wall - before;
+  wall_minus_steady.store(offset, std::memory_order_relaxed);
+  // Release: a thread that sees the new deadline sees this offset (or a later one).
+  refresh_offset_at.store(before + kOffsetRefreshNanos, std::memory_order_release);
+  return offset;
+}
+
 }  // namespace
+
+std::int64_t unix_nanos_at(std::chrono::steady_clock::time_point time) noexcept {
+  const std::int64_t steady = steady_nanos(time);
+  const std::int64_t offset = steady >= refresh_offset_at.load(std::memory_order_acquire)
+                                  ? refresh_offset()
+                                  : wall_minus_steady.load(std::memory_order_relaxed);
+  return steady + offset;
+}
 
 std::int64_t now_unix_nanos() noexcept {
 #if defined(__x86_64__)

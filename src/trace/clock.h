@@ -24,6 +24,25 @@ inline std::int64_t to_unix_nanos(std::chrono::system_clock::time_point time) no
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
+// The wall-clock time of a steady_clock reading, in the unit above: one steady_clock::now() then
+// serves both a duration (monotonic) and a span's timestamp, where reading each clock would cost
+// two calls. The kernel slews CLOCK_MONOTONIC and CLOCK_REALTIME alike (NTP, adjtime), so their
+// difference changes only when the wall clock is stepped; it is re-read once a second, and the
+// result is never earlier than the wall clock was at that reading.
+std::int64_t unix_nanos_at(std::chrono::steady_clock::time_point time) noexcept;
+
+// Unix nanoseconds as a system_clock time point, for SpanOptions::start_time and Span::end().
+inline std::chrono::system_clock::time_point from_unix_nanos(std::int64_t nanos) noexcept {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(nanos)));
+}
+
+inline std::chrono::system_clock::time_point wall_time_at(
+    std::chrono::steady_clock::time_point time) noexcept {
+  return from_unix_nanos(unix_nanos_at(time));
+}
+
 // Whether the TSC is in use (for tests and the self-description).
 bool fast_clock_active() noexcept;
 

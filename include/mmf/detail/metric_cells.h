@@ -77,7 +77,9 @@ inline const SpanContext* sampled_current_span() noexcept {
   return &data->span_context;
 }
 
-void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span) noexcept;
+// time_unix_nano: when the value was measured, if the caller has read the clock already; 0: now.
+void write_exemplar(ExemplarSlot& slot, double value, const SpanContext& span,
+                    std::int64_t time_unix_nano = 0) noexcept;
 
 struct alignas(64) ScalarCell {
   std::atomic<std::int64_t> whole{0};  // the whole-number increments
@@ -185,7 +187,9 @@ class HistogramSeries {
     for (auto& cell : cells_) delete cell.load(std::memory_order_relaxed);
   }
 
-  void observe(double value) noexcept {
+  // time_unix_nano: the exemplar's time, when the caller has read the clock already (one
+  // reading for the several histograms of a request); 0: the clock is read if an exemplar is kept.
+  void observe(double value, std::int64_t time_unix_nano = 0) noexcept {
     const std::size_t bucket = buckets_->bucket_of(value);
     const std::size_t index = metric_thread_index();
     HistogramCell* cell = cells_[index].load(std::memory_order_acquire);
@@ -201,7 +205,7 @@ class HistogramSeries {
       add_single_writer(cell->sum, value);
     }
     if (const SpanContext* span = sampled_current_span()) {
-      write_exemplar(cell->exemplars[bucket], value, *span);
+      write_exemplar(cell->exemplars[bucket], value, *span, time_unix_nano);
     }
   }
 

@@ -18,6 +18,7 @@
 #include "mmf/grpc_interceptor.h"
 #include "mmf/unified.h"
 #include "propagation/text.h"
+#include "trace/clock.h"
 
 namespace mmf {
 
@@ -72,8 +73,10 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
         start_(std::chrono::steady_clock::now()),
         context_(Context::current()),
         span_(
-            state_->tracer.start_span(name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
-                                      {.kind = SpanKind::kClient})) {
+            // The span starts with the duration's clock reading: one clock call, not two.
+            state_->tracer.start_span(
+                name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
+                {.kind = SpanKind::kClient, .start_time = detail::wall_time_at(start_)})) {
     if (span_.is_recording()) {
       detail::set_rpc_attributes(span_, name_);
       if (!state_->server_address.empty()) {
@@ -138,9 +141,9 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (ended_) return;
     ended_ = true;
+    const auto now = std::chrono::steady_clock::now();  // the duration's end and the span's
     try {
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const double seconds = std::chrono::duration<double>(now - start_).count();
       const std::uint64_t received = received_.load(std::memory_order_relaxed);
       const std::uint64_t sent = sent_.load(std::memory_order_relaxed);
       // On the client side every code but OK is an error.
@@ -153,7 +156,7 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
       state_->metrics.record(name_, code, seconds, streaming_, sent, received);
     } catch (...) {  // an allocation failed: the span still ends
     }
-    span_.end();
+    span_.end(detail::wall_time_at(now));
   }
 
   const std::shared_ptr<detail::GrpcClientState> state_;

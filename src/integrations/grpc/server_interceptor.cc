@@ -24,6 +24,7 @@
 #include "mmf/detail/correlation_requests.h"
 #include "mmf/grpc_interceptor.h"
 #include "mmf/unified.h"
+#include "trace/clock.h"
 
 namespace mmf {
 
@@ -145,8 +146,11 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
     };
     Context incoming = state_->propagator.extract_from(visit);
     state_->correlation_requests.count(incoming.correlation_origin());
+    // The span starts with the duration's clock reading: one clock call, not two.
     span_ = state_->tracer.start_span(name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
-                                      {.kind = SpanKind::kServer, .parent = incoming});
+                                      {.kind = SpanKind::kServer,
+                                       .parent = incoming,
+                                       .start_time = detail::wall_time_at(start_)});
     if (span_.is_recording()) describe_call();
     context_ = span_.context_with_span(std::move(incoming));
     detail::register_call_context(server_context_, context_);
@@ -195,6 +199,7 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (!started_ || ended_) return;
     ended_ = true;
+    const auto now = std::chrono::steady_clock::now();  // the duration's end and the span's
     try {
       // The client's view wins: a cancelled call ends as such whatever the handler returned.
       const bool cancelled = !sent_code || client_cancelled;
@@ -204,8 +209,7 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
                                     ? grpc::StatusCode::DEADLINE_EXCEEDED
                                     : grpc::StatusCode::CANCELLED);
       }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const double seconds = std::chrono::duration<double>(now - start_).count();
       const std::uint64_t received = received_.load(std::memory_order_relaxed);
       const std::uint64_t sent = sent_.load(std::memory_order_relaxed);
       const bool error = detail::is_server_error(code);
@@ -219,7 +223,7 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
       state_->metrics.record(name_, code, seconds, streaming_, received, sent);
     } catch (...) {  // an allocation failed: the span still ends
     }
-    span_.end();
+    span_.end(detail::wall_time_at(now));
     if (registered_) detail::unregister_call_context(server_context_);
   }
 

@@ -8,6 +8,7 @@
 #include "mmf/carrier.h"
 #include "mmf/http_server.h"
 #include "mmf/unified.h"
+#include "trace/clock.h"
 
 namespace mmf {
 namespace {
@@ -144,8 +145,10 @@ HttpClientCall::HttpClientCall(HttpClientInstrumentation& instrumentation,
   const UrlParts url = parse_url(request.url);
   server_address_ = url.host;
   server_port_ = url.port;
-  span_ = instrumentation.tracer_.start_span(method_ == "_OTHER" ? "HTTP" : method_,
-                                             {.kind = SpanKind::kClient});
+  // The span starts with the duration's clock reading: one clock call, not two.
+  span_ = instrumentation.tracer_.start_span(
+      method_ == "_OTHER" ? "HTTP" : method_,
+      {.kind = SpanKind::kClient, .start_time = detail::wall_time_at(start_)});
   if (span_.is_recording()) {
     span_.set_attribute("http.request.method", method_)
         .set_attribute(
@@ -177,8 +180,8 @@ void HttpClientCall::fail(std::string_view error_type) noexcept {
 void HttpClientCall::finish(int status, std::string_view error_type) noexcept {
   if (ended_) return;
   ended_ = true;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const auto now = std::chrono::steady_clock::now();  // the duration's end and the span's
+  const double seconds = std::chrono::duration<double>(now - start_).count();
   try {
     const bool answered = status >= 100 && status <= 599;
     const std::string code = answered ? std::to_string(status) : std::string();
@@ -197,7 +200,7 @@ void HttpClientCall::finish(int status, std::string_view error_type) noexcept {
                                                  {"http_response_status_code", code}});
   } catch (...) {  // std::bad_alloc composing a label: the span still ends
   }
-  span_.end();
+  span_.end(detail::wall_time_at(now));
 }
 
 const Propagator& default_propagator() noexcept {

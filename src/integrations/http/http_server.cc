@@ -11,6 +11,7 @@
 #include "mmf/carrier.h"
 #include "mmf/unified.h"
 #include "propagation/text.h"
+#include "trace/clock.h"
 #include "trace/type_name.h"
 
 namespace mmf {
@@ -143,8 +144,10 @@ HttpServerCall::HttpServerCall(HttpServerInstrumentation& instrumentation,
   Context incoming = instrumentation.propagator_.extract_from(request.headers);
   instrumentation.correlation_requests_.count(incoming.correlation_origin());
   // The semantic conventions name a span of an unknown method "HTTP".
-  span_ = instrumentation.tracer_.start_span(method_index_ == kOtherMethod ? "HTTP" : method_,
-                                             {.kind = SpanKind::kServer, .parent = incoming});
+  // The span starts with the duration's clock reading: one clock call, not two.
+  span_ = instrumentation.tracer_.start_span(
+      method_index_ == kOtherMethod ? "HTTP" : method_,
+      {.kind = SpanKind::kServer, .parent = incoming, .start_time = detail::wall_time_at(start_)});
   if (span_.is_recording()) {
     span_.set_attribute("http.request.method", method_)
         .set_attribute("url.path", request.path)
@@ -248,8 +251,11 @@ void HttpServerCall::end(int status, std::uint64_t request_body_bytes,
   if (instrumentation_ == nullptr || ended_) return;
   ended_ = true;
   HttpServerInstrumentation& in = *instrumentation_;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  // One clock reading: the duration's end, the exemplars' time and the span's end. Exemplars
+  // are kept only for a sampled (so recording) span; otherwise 0, nothing to convert.
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  const std::int64_t end_unix_nano = span_.is_recording() ? detail::unix_nanos_at(now) : 0;
   try {
     const std::string code = status_label(status);
     if (span_.is_recording()) {
@@ -270,13 +276,13 @@ void HttpServerCall::end(int status, std::uint64_t request_body_bytes,
     // Recorded while the span is current: the duration bucket keeps it as an exemplar.
     observe_histograms(route, code, code.empty() ? 0 : status, seconds,
                        static_cast<double>(request_body_bytes),
-                       static_cast<double>(response_body_bytes));
+                       static_cast<double>(response_body_bytes), end_unix_nano);
     if (code.empty() || status >= 500) debug_logs_->mark_error();
   } catch (...) {  // std::bad_alloc composing a label: the span still ends
   }
   add_active(-1);
   debug_logs_.reset();  // writes the held debug records if the request failed
-  span_.end();
+  span_.end(detail::from_unix_nanos(end_unix_nano));
   scope_.reset();
 }
 
@@ -294,15 +300,15 @@ void HttpServerCall::add_active(double delta) noexcept {
 }
 
 void HttpServerCall::observe_histograms(std::string_view route, std::string_view code, int status,
-                                        double seconds, double request_bytes,
-                                        double response_bytes) {
+                                        double seconds, double request_bytes, double response_bytes,
+                                        std::int64_t end_unix_nano) {
   const HttpServerInstrumentation& in = *instrumentation_;
   // The three series of a (method, route, status) are usually in this thread's cache.
   if (const detail::CachedSeries* cached =
           detail::find_cached_series(in.id_, method_index_, route, status)) {
-    (*cached)[0]->observe(seconds);
-    (*cached)[1]->observe(request_bytes);
-    (*cached)[2]->observe(response_bytes);
+    (*cached)[0]->observe(seconds, end_unix_nano);
+    (*cached)[1]->observe(request_bytes, end_unix_nano);
+    (*cached)[2]->observe(response_bytes, end_unix_nano);
     return;
   }
   const LabelValues labels = {{kMethodLabel, method_}, {kRouteLabel, route}, {kStatusLabel, code}};
@@ -311,9 +317,9 @@ void HttpServerCall::observe_histograms(std::string_view route, std::string_view
       detail::MetricsAccess::find(in.duration_, labels, lasting[0]),
       detail::MetricsAccess::find(in.request_size_, labels, lasting[1]),
       detail::MetricsAccess::find(in.response_size_, labels, lasting[2])};
-  if (series[0] != nullptr) series[0]->observe(seconds);
-  if (series[1] != nullptr) series[1]->observe(request_bytes);
-  if (series[2] != nullptr) series[2]->observe(response_bytes);
+  if (series[0] != nullptr) series[0]->observe(seconds, end_unix_nano);
+  if (series[1] != nullptr) series[1]->observe(request_bytes, end_unix_nano);
+  if (series[2] != nullptr) series[2]->observe(response_bytes, end_unix_nano);
   if (lasting[0] && lasting[1] && lasting[2]) {
     detail::store_cached_series(in.id_, method_index_, route, status, series);
   }

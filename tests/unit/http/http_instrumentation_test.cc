@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mmf/http_client.h"
@@ -62,6 +65,16 @@ class HttpInstrumentationTest : public ::testing::Test {
       HttpServerCall call(http, r);
       if (!route.empty()) call.set_route(route);
       call.end(status, 10, 20);
+      return 0;
+    });
+  }
+  // A GET /orders/7 routed as /orders/{id} whose handler takes pause.
+  void request_with_pause(HttpServerInstrumentation& http, std::chrono::milliseconds pause) {
+    Request{}.with([&](const HttpServerRequest& r) {
+      HttpServerCall call(http, r);
+      call.set_route("/orders/{id}");
+      std::this_thread::sleep_for(pause);
+      call.end(200, 10, 20);
       return 0;
     });
   }
@@ -210,6 +223,34 @@ TEST_F(HttpInstrumentationTest, HooksCapturedHeadersAndTraceresponse) {
                                                           .flags = spans[0].flags}));
 }
 
+TEST_F(HttpInstrumentationTest, TheSpanLastsAsLongAsTheRecordedDuration) {
+  // One clock reading starts the span and the duration, one ends both: the span's times and the
+  // histogram agree to the nanosecond (within the double's rounding), and both are wall-clock
+  // times of this request.
+  auto& http = server();
+  const auto wall_nanos = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = wall_nanos();
+  request_with_pause(http, std::chrono::milliseconds(20));
+  const std::int64_t after = wall_nanos();
+  const auto spans = traces_.spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const std::int64_t span_nanos = spans[0].end_unix_nano - spans[0].start_unix_nano;
+  EXPECT_GE(span_nanos, 20'000'000);
+  const std::optional<double> seconds = MetricSnapshot::of(registry_).sum(
+      "http_server_request_duration_seconds", {{"http_request_method", "GET"},
+                                               {"http_route", "/orders/{id}"},
+                                               {"http_response_status_code", "200"}});
+  ASSERT_TRUE(seconds.has_value());
+  EXPECT_NEAR(*seconds * 1e9, static_cast<double>(span_nanos), 1.0);
+  // Wall-clock times: within the test's own readings (the end may be a few reads' time late).
+  EXPECT_GE(spans[0].start_unix_nano, before);
+  EXPECT_LE(spans[0].end_unix_nano, after + 50'000'000);
+}
+
 TEST_F(HttpInstrumentationTest, ExcludedPathsGetNothing) {
   auto& http = server();
   const auto before = MetricSnapshot::of(registry_);
@@ -322,6 +363,25 @@ TEST_F(HttpInstrumentationTest, AClientCallInjectsItsSpanAndTimesTheRequest) {
                               "http_response_status_code=\"503\"} 1"));
   EXPECT_THAT(text, HasSubstr("server_address=\"10.1.1.1\",server_port=\"9\","
                               "http_response_status_code=\"\"} 1"));
+}
+
+TEST_F(HttpInstrumentationTest, AClientSpanLastsAsLongAsTheRecordedDuration) {
+  HttpClientInstrumentation http(traces_.tracer(), registry_, Propagator());
+  {
+    HttpClientCall call(http, {.method = "GET", .url = "http://stock.example:8081/items/3"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    call.end(200);
+  }
+  const test::RecordedSpan* span = traces_.find("GET");
+  ASSERT_NE(span, nullptr);
+  const std::optional<double> seconds = MetricSnapshot::of(registry_).sum(
+      "http_client_request_duration_seconds", {{"http_request_method", "GET"},
+                                               {"server_address", "stock.example"},
+                                               {"server_port", "8081"},
+                                               {"http_response_status_code", "200"}});
+  ASSERT_TRUE(seconds.has_value());
+  EXPECT_NEAR(*seconds * 1e9, static_cast<double>(span->end_unix_nano - span->start_unix_nano),
+              1.0);
 }
 
 TEST(InjectHeaders, UsesTheGlobalInstancesPropagationSettings) {
