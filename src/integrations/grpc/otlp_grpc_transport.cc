@@ -48,6 +48,10 @@ constexpr std::size_t kMaxShownMessage = 256;
 constexpr std::string_view kDefaultPort = "4317";
 // An attempt normally ends by gRPC's own deadline; past this grace it is cancelled from here.
 constexpr std::chrono::seconds kCompletionGrace{2};
+// gRPC keeps deadlines as its own millisecond timestamps and can end a call a little before
+// attempt_end as steady_clock sees it (seen under AddressSanitizer): a DEADLINE_EXCEEDED that
+// close to the attempt's end is the attempt's own, not the collector's.
+constexpr std::chrono::milliseconds kOwnDeadlineSlack{5};
 
 // The Export method of each signal's collector service, by the path the exporters send to.
 std::optional<std::string_view> method_for(std::string_view path) {
@@ -413,8 +417,8 @@ TransportResult OtlpGrpcTransport::State::send(std::string_view path, std::strin
         if (cancellation.cancelled()) return detail::AttemptEnd{detail::AttemptEnd::kCancelled};
         // A DEADLINE_EXCEEDED that comes before the attempt's end is the collector's own (from a
         // backend it waited for): retryable, as the specification says.
-        const bool attempt_expired =
-            code == grpc::StatusCode::DEADLINE_EXCEEDED && Clock::now() >= attempt_end;
+        const bool attempt_expired = code == grpc::StatusCode::DEADLINE_EXCEEDED &&
+                                     Clock::now() + kOwnDeadlineSlack >= attempt_end;
         if (attempt_expired && deadline_bounds) {
           return detail::AttemptEnd{detail::AttemptEnd::kTimedOut};
         }
