@@ -17,6 +17,7 @@
 #include "mmf/testing.h"
 #include "mmf/testing_matchers.h"
 #include "mmf/unified.h"
+#include "trace/clock.h"
 
 namespace mmf {
 namespace {
@@ -228,14 +229,9 @@ TEST_F(HttpInstrumentationTest, TheSpanLastsAsLongAsTheRecordedDuration) {
   // histogram agree to the nanosecond (within the double's rounding), and both are wall-clock
   // times of this request.
   auto& http = server();
-  const auto wall_nanos = [] {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
-  const std::int64_t before = wall_nanos();
+  const std::int64_t before = detail::to_unix_nanos(std::chrono::system_clock::now());
   request_with_pause(http, std::chrono::milliseconds(20));
-  const std::int64_t after = wall_nanos();
+  const std::int64_t after = detail::to_unix_nanos(std::chrono::system_clock::now());
   const auto spans = traces_.spans();
   ASSERT_EQ(spans.size(), 1u);
   const std::int64_t span_nanos = spans[0].end_unix_nano - spans[0].start_unix_nano;

@@ -7,17 +7,11 @@
 namespace mmf::detail {
 namespace {
 
-std::int64_t system_nanos_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 TEST(UnixNanosAt, IsTheWallClockAtTheSteadyReading) {
   for (int i = 0; i < 1000; ++i) {
-    const std::int64_t before = system_nanos_now();
+    const std::int64_t before = to_unix_nanos(std::chrono::system_clock::now());
     const auto steady = std::chrono::steady_clock::now();
-    const std::int64_t after = system_nanos_now();
+    const std::int64_t after = to_unix_nanos(std::chrono::system_clock::now());
     const std::int64_t converted = unix_nanos_at(steady);
     // Never early (the offset is measured from the steady reading before the wall one); late by
     // at most the gap between the two reads of a refresh, which a descheduled thread can make
