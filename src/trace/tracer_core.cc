@@ -311,8 +311,18 @@ void TracerCore::enqueue(ThreadSlot& slot, SpanRecord* record) noexcept {
   // A queue that holds a batch wakes the exporter early (once: the flag stays set until then).
   if (slot.queue.holds_at_least(options_.batch.max_export_batch_size) &&
       !wake_.load(std::memory_order_relaxed) && !wake_.exchange(true)) {
-    wake_cv_.notify_one();
+    wake_exporter();
   }
+}
+
+void TracerCore::wake_exporter() noexcept {
+  // Passing through the mutex orders the flag before the exporter's check of it: without it, a
+  // flag set between that check and the start of its wait is never seen, the notification
+  // finds nobody waiting, and, the flag staying set, no thread notifies again; the exporter
+  // then sleeps for the whole schedule delay while every queue fills and drops. The exporter
+  // holds the mutex only between its waits, never while it drains or exports.
+  { const std::lock_guard<std::mutex> lock(mutex_); }
+  wake_cv_.notify_one();
 }
 
 void TracerCore::run() noexcept {

@@ -89,6 +89,8 @@ class TracerCore {
   void export_batch(std::chrono::steady_clock::time_point deadline) noexcept;
   // Puts a sampled record in the slot's queue, or drops and counts it.
   void enqueue(ThreadSlot& slot, SpanRecord* record) noexcept;
+  // Wakes the export thread for a queue that holds a batch (wake_ already set by the caller).
+  void wake_exporter() noexcept;
   // An ended span recorded only for retention.
   void submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept;
   // start_span() after the sampler, on the span start_span() returns (its IDs already set):
