@@ -67,15 +67,15 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
  public:
   ClientInterceptor(std::shared_ptr<detail::GrpcClientState> state, ClientRpcInfo* info)
       : state_(std::move(state)),
-        full_name_(info->method() != nullptr ? info->method() : ""),
-        name_(detail::split_rpc_name(full_name_)),
+        full_name_(info->method()),
+        name_(detail::split_rpc_name(full_name_.view())),
         streaming_(info->type() != ClientRpcInfo::Type::UNARY),
         start_(std::chrono::steady_clock::now()),
         context_(Context::current()),
         span_(
             // The span starts with the duration's clock reading: one clock call, not two.
             state_->tracer.start_span(
-                name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
+                name_.valid ? full_name_.view().substr(1) : "grpc",
                 {.kind = SpanKind::kClient, .start_time = detail::wall_time_at(start_)})) {
     if (span_.is_recording()) {
       detail::set_rpc_attributes(span_, name_);
@@ -160,7 +160,7 @@ class ClientInterceptor final : public grpc::experimental::Interceptor {
   }
 
   const std::shared_ptr<detail::GrpcClientState> state_;
-  const std::string full_name_;
+  const detail::MethodName full_name_;
   const detail::RpcName name_;  // views into full_name_
   const bool streaming_;
   const std::chrono::steady_clock::time_point start_;

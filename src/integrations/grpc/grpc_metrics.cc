@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "integrations/grpc/grpc_support.h"
 #include "metrics/access.h"
@@ -29,9 +31,15 @@ std::vector<double> message_count_buckets() {
 // Sharded so that calls starting on several threads rarely wait for each other.
 struct CallContexts {
   static constexpr std::size_t kShards = 16;
+  // A call's entry is a node of the map; the nodes of ended calls are kept (up to kSpareNodes
+  // a shard) for the next calls instead of being freed and allocated again.
+  static constexpr std::size_t kSpareNodes = 8;
+  using Map = std::unordered_map<const void*, Context>;
   struct Shard {
+    Shard() { spare.reserve(kSpareNodes); }
     std::mutex mutex;
-    std::unordered_map<const void*, Context> contexts;
+    Map contexts;
+    std::vector<Map::node_type> spare;
   };
   std::array<Shard, kShards> shards;
 
@@ -46,6 +54,17 @@ CallContexts& call_contexts() {
 }
 
 }  // namespace
+
+MethodName::MethodName(const char* name) {
+  const std::string_view text = name != nullptr ? std::string_view(name) : std::string_view();
+  if (text.size() <= kInlineSize) {
+    std::copy(text.begin(), text.end(), inline_);
+    view_ = std::string_view(inline_, text.size());
+  } else {
+    long_.assign(text);
+    view_ = long_;
+  }
+}
 
 RpcName split_rpc_name(std::string_view full) noexcept {
   if (full.size() < 4 || full.front() != '/') return {};
@@ -155,7 +174,17 @@ void set_rpc_outcome(Span& span, const RpcOutcome& outcome) noexcept {
 void register_call_context(const void* server_context, const Context& context) {
   CallContexts::Shard& shard = call_contexts().shard(server_context);
   const std::lock_guard<std::mutex> lock(shard.mutex);
-  shard.contexts.insert_or_assign(server_context, context);
+  if (shard.spare.empty()) {
+    shard.contexts.insert_or_assign(server_context, context);
+    return;
+  }
+  CallContexts::Map::node_type& node = shard.spare.back();
+  node.key() = server_context;
+  node.mapped() = context;
+  const auto inserted = shard.contexts.insert(std::move(node));
+  // A context registered twice: the new one wins; the node comes back in inserted.node.
+  if (!inserted.inserted) inserted.position->second = context;
+  shard.spare.pop_back();
 }
 
 void unregister_call_context(const void* server_context) noexcept {
@@ -164,8 +193,10 @@ void unregister_call_context(const void* server_context) noexcept {
   const std::lock_guard<std::mutex> lock(shard.mutex);
   const auto found = shard.contexts.find(server_context);
   if (found == shard.contexts.end()) return;
-  released = std::move(found->second);
-  shard.contexts.erase(found);
+  CallContexts::Map::node_type node = shard.contexts.extract(found);
+  released = std::move(node.mapped());
+  // Within the reserved capacity: never allocates.
+  if (shard.spare.size() < CallContexts::kSpareNodes) shard.spare.push_back(std::move(node));
 }
 
 Context find_call_context(const void* server_context) {

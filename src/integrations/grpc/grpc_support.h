@@ -23,6 +23,23 @@ struct RpcName {
 };
 RpcName split_rpc_name(std::string_view full) noexcept;
 
+// A call's full method name, copied into its interceptor (gRPC's own copy may go before the
+// interceptor does): a name of up to kInlineSize characters, nearly every one, needs no
+// allocation. nullptr is the empty name.
+class MethodName {
+ public:
+  explicit MethodName(const char* name);
+  MethodName(const MethodName&) = delete;
+  MethodName& operator=(const MethodName&) = delete;
+  std::string_view view() const noexcept { return view_; }
+
+ private:
+  static constexpr std::size_t kInlineSize = 96;
+  char inline_[kInlineSize];
+  std::string long_;
+  std::string_view view_;
+};
+
 // "OK", "CANCELLED", ... "UNAUTHENTICATED"; "UNKNOWN" for a number outside [0, 16].
 std::string_view grpc_code_name(int code) noexcept;
 

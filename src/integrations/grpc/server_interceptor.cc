@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -66,13 +67,46 @@ detail::HostPort split_peer(std::string_view peer) noexcept {
 // so the cancellation the client sends when its deadline passes can arrive before it.
 constexpr std::chrono::milliseconds kDeadlineSlack{100};
 
+// Room for one T inside the interceptor (no allocation per call), which can also be forgotten:
+// a scope must end on the thread that entered it, and one left behind on another is let go
+// without running its destructor rather than corrupting that thread's current Context.
+template <class T>
+class Forgettable {
+ public:
+  Forgettable() noexcept {}
+  Forgettable(const Forgettable&) = delete;
+  Forgettable& operator=(const Forgettable&) = delete;
+  ~Forgettable() { reset(); }
+
+  template <class... Args>
+  void emplace(Args&&... args) {
+    reset();
+    new (&value_) T(std::forward<Args>(args)...);
+    engaged_ = true;
+  }
+  void reset() noexcept {
+    if (!engaged_) return;
+    engaged_ = false;
+    value_.~T();
+  }
+  void forget() noexcept { engaged_ = false; }
+  explicit operator bool() const noexcept { return engaged_; }
+  T* operator->() noexcept { return &value_; }
+
+ private:
+  union {
+    T value_;
+  };
+  bool engaged_ = false;
+};
+
 class ServerInterceptor final : public grpc::experimental::Interceptor {
  public:
   ServerInterceptor(std::shared_ptr<detail::GrpcServerState> state, ServerRpcInfo* info)
       : state_(std::move(state)),
         server_context_(info->server_context()),
-        full_name_(info->method() != nullptr ? info->method() : ""),
-        name_(detail::split_rpc_name(full_name_)),
+        full_name_(info->method()),
+        name_(detail::split_rpc_name(full_name_.view())),
         streaming_(info->type() != ServerRpcInfo::Type::UNARY),
         callback_api_(dynamic_cast<grpc::CallbackServerContext*>(server_context_) != nullptr),
         // IsCancelled() is always safe in the synchronous and callback APIs only.
@@ -85,8 +119,8 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
     // Not on the handler's thread (the asynchronous API, against the options): the scope
     // cannot be restored here, so it is let go rather than corrupting this thread's.
     if (scope_ && handler_thread_ != std::this_thread::get_id()) {
-      static_cast<void>(scope_.release());
-      static_cast<void>(debug_logs_.release());
+      scope_.forget();
+      debug_logs_.forget();
     }
   }
 
@@ -147,7 +181,7 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
     Context incoming = state_->propagator.extract_from(visit);
     state_->correlation_requests.count(incoming.correlation_origin());
     // The span starts with the duration's clock reading: one clock call, not two.
-    span_ = state_->tracer.start_span(name_.valid ? std::string_view(full_name_).substr(1) : "grpc",
+    span_ = state_->tracer.start_span(name_.valid ? full_name_.view().substr(1) : "grpc",
                                       {.kind = SpanKind::kServer,
                                        .parent = incoming,
                                        .start_time = detail::wall_time_at(start_)});
@@ -157,9 +191,12 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
     registered_ = true;
     if (!state_->options.async_api && !callback_api_) {
       handler_thread_ = std::this_thread::get_id();
-      scope_ = std::make_unique<ContextScope>(context_);
-      debug_logs_ = state_->logging != nullptr ? std::make_unique<DebugLogScope>(*state_->logging)
-                                               : std::make_unique<DebugLogScope>();
+      scope_.emplace(context_);
+      if (state_->logging != nullptr) {
+        debug_logs_.emplace(*state_->logging);
+      } else {
+        debug_logs_.emplace();
+      }
     }
   }
 
@@ -236,7 +273,7 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
 
   const std::shared_ptr<detail::GrpcServerState> state_;
   grpc::ServerContextBase* const server_context_;
-  const std::string full_name_;
+  const detail::MethodName full_name_;
   const detail::RpcName name_;  // views into full_name_
   const bool streaming_;
   const bool callback_api_;
@@ -254,8 +291,8 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
   Context context_;
 
   std::thread::id handler_thread_;
-  std::unique_ptr<ContextScope> scope_;
-  std::unique_ptr<DebugLogScope> debug_logs_;
+  Forgettable<ContextScope> scope_;
+  Forgettable<DebugLogScope> debug_logs_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "echo_fixture.h"
 #include "integrations/grpc/grpc_support.h"
@@ -243,6 +244,52 @@ TEST(GrpcCallMetricsCache, UnaryAndStreamingRecordingsOfOneNameKeepTheirOwnSerie
   EXPECT_EQ(calls(before, after, "rpc_server_requests_per_rpc", "Unary"), 1u);
   EXPECT_EQ(messages(before, after, "rpc_server_requests_per_rpc", "Unary"), 2);
   EXPECT_EQ(messages(before, after, "rpc_server_responses_per_rpc", "Unary"), 3);
+}
+
+TEST(GrpcMethodName, KeepsItsOwnCopyOfShortAndLongNames) {
+  std::string name = "/mmf.test.Echo/Unary";
+  const detail::MethodName copy(name.c_str());
+  std::string long_name = "/" + std::string(300, 'p') + ".Service/Method";
+  const detail::MethodName long_copy(long_name.c_str());
+  name.assign(name.size(), 'x');  // gRPC's own copy may change or go first
+  long_name.assign(long_name.size(), 'x');
+  EXPECT_EQ(copy.view(), "/mmf.test.Echo/Unary");
+  EXPECT_EQ(long_copy.view(), "/" + std::string(300, 'p') + ".Service/Method");
+  EXPECT_EQ(detail::MethodName(nullptr).view(), "");
+  EXPECT_EQ(detail::MethodName("").view(), "");
+}
+
+// Calls come and go through the same table entries (an ended call's entry is reused): each
+// address finds the Context registered for it, a second registration replaces the first, and
+// an unregistered address finds nothing.
+TEST(GrpcCallContexts, EachCallFindsItsOwnContextAcrossReusedEntries) {
+  std::vector<int> calls(64);
+  const auto context_of = [](int call, int round) {
+    return Context().with_correlation_id("call-" + std::to_string(call) + "-" +
+                                         std::to_string(round));
+  };
+  for (int round = 0; round < 5; ++round) {
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      detail::register_call_context(&calls[i], context_of(static_cast<int>(i), round));
+    }
+    detail::register_call_context(&calls[0], context_of(1000, round));  // registered again
+    EXPECT_EQ(detail::find_call_context(&calls[0]).correlation_id(),
+              context_of(1000, round).correlation_id());
+    for (std::size_t i = 1; i < calls.size(); ++i) {
+      EXPECT_EQ(detail::find_call_context(&calls[i]).correlation_id(),
+                context_of(static_cast<int>(i), round).correlation_id());
+    }
+    for (std::size_t i = 0; i < calls.size(); i += 2) detail::unregister_call_context(&calls[i]);
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const std::string found(detail::find_call_context(&calls[i]).correlation_id());
+      EXPECT_EQ(found.empty(), i % 2 == 0) << i;
+    }
+    for (std::size_t i = 1; i < calls.size(); i += 2) detail::unregister_call_context(&calls[i]);
+    detail::unregister_call_context(&calls[1]);  // twice: nothing happens
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_TRUE(detail::find_call_context(&calls[i]).correlation_id().empty());
+  }
 }
 
 }  // namespace
