@@ -124,11 +124,11 @@ SpanContext b3_context_of(const Collected& found) {
     parsed = detail::parse_b3_multi(found.get(Slot::kB3TraceId), found.get(Slot::kB3SpanId),
                                     found.get(Slot::kB3Sampled), found.get(Slot::kB3Flags));
   } else {
-    return SpanContext();
+    return {};
   }
   if (!parsed) {
     detail::count(detail::counters().b3_invalid);
-    return SpanContext();
+    return {};
   }
   return *parsed;
 }
