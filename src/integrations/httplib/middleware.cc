@@ -2,6 +2,8 @@
 #include <charconv>
 #include <exception>
 #include <optional>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -83,6 +85,10 @@ std::string reencode_baggage(std::string_view decoded) {
     decoded.remove_prefix(end + 1);
   }
   return out;
+}
+
+bool has_line_break(std::string_view text) noexcept {
+  return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; });
 }
 
 std::uint64_t response_body_bytes(const httplib::Response& response) {
@@ -184,7 +190,12 @@ void CorrelationMiddleware::install() {
   server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& response) {
     if (tls_call.owner != this || !tls_call.call) return;
     tls_call.call->add_response_headers([&response](std::string_view name, std::string_view value) {
-      response.set_header(std::string(name), std::string(value));
+      // Built in place in the header map from the views: Response::set_header takes
+      // std::strings, which would be made here only to be copied again (four allocations a
+      // request). Its one check stays: a name or value with CR or LF is never set.
+      if (has_line_break(name) || has_line_break(value)) return;
+      response.headers.emplace(std::piecewise_construct, std::forward_as_tuple(name),
+                               std::forward_as_tuple(value));
     });
   });
   server_.set_exception_handler(
