@@ -1,7 +1,6 @@
 // The export pipeline: queues, the background thread, flush and shutdown, drops and counts.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
