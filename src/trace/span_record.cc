@@ -41,19 +41,33 @@ std::uint64_t packed_header(EntryKind kind, AttributeType type, std::size_t key_
 }
 
 // memcpy for the short pieces entries are made of (headers, keys, small values), inlined: a
-// call to the library's memcpy costs more than the copy itself.
+// call to the library's memcpy costs more than the copy itself. Up to 32 bytes are copied as two
+// loads and two stores that overlap in the middle (attribute keys such as
+// "http.request.method" are 17 to 32 bytes long), never a loop.
 inline void copy_bytes(unsigned char* out, const unsigned char* in, std::size_t size) noexcept {
-  if (size >= 8 && size <= 16) {
-    std::uint64_t first;
-    std::uint64_t last;
-    std::memcpy(&first, in, 8);
-    std::memcpy(&last, in + size - 8, 8);
-    std::memcpy(out, &first, 8);
-    std::memcpy(out + size - 8, &last, 8);
-  } else if (size < 8) {
-    for (std::size_t i = 0; i < size; ++i) out[i] = in[i];
-  } else {
+  const auto copy_ends = [&]<class Word>(Word) noexcept {
+    Word first;
+    Word last;
+    std::memcpy(&first, in, sizeof(Word));
+    std::memcpy(&last, in + size - sizeof(Word), sizeof(Word));
+    std::memcpy(out, &first, sizeof(Word));
+    std::memcpy(out + size - sizeof(Word), &last, sizeof(Word));
+  };
+  struct Bytes16 {
+    unsigned char bytes[16];
+  };
+  if (size > 32) {
     std::memcpy(out, in, size);
+  } else if (size > 16) {
+    copy_ends(Bytes16{});
+  } else if (size >= 8) {
+    copy_ends(std::uint64_t{});
+  } else if (size >= 4) {
+    copy_ends(std::uint32_t{});
+  } else if (size >= 2) {
+    copy_ends(std::uint16_t{});
+  } else if (size == 1) {
+    *out = *in;
   }
 }
 
@@ -104,11 +118,25 @@ class Writer {
   std::uint32_t mark_bytes_;
 };
 
-// Room for size bytes at the end of the record's last block, claimed, or nullptr. Most entries
-// fit where the record ends, and are then written with straight copies and no block walk.
+// Room for size bytes at the end of the record, claimed, or nullptr. Most entries fit where the
+// record ends, and are then written with straight copies and no block walk. An entry that does
+// not fit there, when less than a quarter of the block is left, starts a new block instead of
+// continuing in one: that costs at most a quarter of a block, and it keeps the entry in one
+// piece for the writes here and every read later (an entry cut in two is read through a
+// scratch copy). The first attributes of a span usually land exactly there, right after the
+// record and its name.
 unsigned char* claim_contiguous(SpanRecord& record, std::size_t size) noexcept {
+  constexpr std::size_t kMaxTailLeftUnused = Block::kDataSize / 4;
   Block* last = record.last;
-  if (Block::kDataSize - last->used < size) return nullptr;
+  const std::size_t room = Block::kDataSize - last->used;
+  if (room < size) {
+    if (room >= kMaxTailLeftUnused || size > Block::kDataSize) return nullptr;
+    Block* block = BlockPool::local().allocate();
+    if (block == nullptr) return nullptr;
+    last->next = block;
+    record.last = block;
+    last = block;
+  }
   unsigned char* at = last->data + last->used;
   last->used += static_cast<std::uint32_t>(size);
   record.bytes += static_cast<std::uint32_t>(size);
@@ -202,21 +230,48 @@ bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_vi
 
 bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
                                   const AttributeValue& value, std::size_t max_length) noexcept {
-  // The value's encoded size first: the header carries it.
-  std::size_t value_size = 0;
-  std::string_view text;  // a string value, cut to the length limit
+  if (value.is_array()) return append_array(entry_kind, key, value, max_length);
+  // A scalar's encoded bytes: a string cut to the length limit, or the value itself.
+  unsigned char scalar[8];
+  std::string_view encoded;
   switch (value.type()) {
     case AttributeType::kString:
-      text = cut_to(value.as_string(), max_length);
-      value_size = text.size();
+      encoded = cut_to(value.as_string(), max_length);
       break;
     case AttributeType::kBool:
-      value_size = 1;
+      scalar[0] = value.as_bool() ? 1 : 0;
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 1);
       break;
-    case AttributeType::kInt:
-    case AttributeType::kDouble:
-      value_size = 8;
+    case AttributeType::kInt: {
+      const std::int64_t number = value.as_int();
+      std::memcpy(scalar, &number, 8);
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
       break;
+    }
+    default: {
+      const double number = value.as_double();
+      std::memcpy(scalar, &number, 8);
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
+      break;
+    }
+  }
+  if (!fits(*this, key.size(), encoded.size())) return false;
+  const std::uint64_t header = packed_header(entry_kind, value.type(), key.size(), encoded.size());
+  if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + encoded.size())) {
+    put_entry(at, header, key, encoded.data(), encoded.size());
+    return true;
+  }
+  Writer writer(*this);
+  const bool ok =
+      writer.write(&header, sizeof header) && writer.write(key) && writer.write(encoded);
+  if (!ok) writer.undo();
+  return ok;
+}
+
+bool SpanRecord::append_array(EntryKind entry_kind, std::string_view key,
+                              const AttributeValue& value, std::size_t max_length) noexcept {
+  std::size_t value_size = 0;
+  switch (value.type()) {
     case AttributeType::kStringArray:
       for (std::string_view item : value.as_strings()) {
         value_size += 4 + cut_to(item, max_length).size();
@@ -231,44 +286,14 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
     case AttributeType::kDoubleArray:
       value_size = 8 * value.as_doubles().size();
       break;
+    default:
+      return false;  // not an array
   }
   if (!fits(*this, key.size(), value_size)) return false;
   const std::uint64_t header = packed_header(entry_kind, value.type(), key.size(), value_size);
-  if (!value.is_array()) {
-    if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + value_size)) {
-      const unsigned char flag = value.as_bool() ? 1 : 0;
-      const std::int64_t number = value.as_int();
-      const double real = value.as_double();
-      const void* source = value.type() == AttributeType::kString
-                               ? static_cast<const void*>(text.data())
-                           : value.type() == AttributeType::kBool ? static_cast<const void*>(&flag)
-                           : value.type() == AttributeType::kInt ? static_cast<const void*>(&number)
-                                                                 : static_cast<const void*>(&real);
-      put_entry(at, header, key, source, value_size);
-      return true;
-    }
-  }
   Writer writer(*this);
   bool ok = writer.write(&header, sizeof header) && writer.write(key);
   switch (value.type()) {
-    case AttributeType::kString:
-      ok = ok && writer.write(text);
-      break;
-    case AttributeType::kBool: {
-      const unsigned char flag = value.as_bool() ? 1 : 0;
-      ok = ok && writer.write(&flag, 1);
-      break;
-    }
-    case AttributeType::kInt: {
-      const std::int64_t number = value.as_int();
-      ok = ok && writer.write(&number, 8);
-      break;
-    }
-    case AttributeType::kDouble: {
-      const double number = value.as_double();
-      ok = ok && writer.write(&number, 8);
-      break;
-    }
     case AttributeType::kStringArray:
       for (std::string_view item : value.as_strings()) {
         const std::string_view cut = cut_to(item, max_length);
@@ -285,7 +310,7 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
     case AttributeType::kIntArray:
       ok = ok && writer.write(value.as_ints().data(), value_size);
       break;
-    case AttributeType::kDoubleArray:
+    default:  // kDoubleArray
       ok = ok && writer.write(value.as_doubles().data(), value_size);
       break;
   }

@@ -109,6 +109,9 @@ struct SpanRecord {
   // strings cut to max_length bytes at a UTF-8 boundary.
   bool append_attribute(EntryKind kind, std::string_view key, const AttributeValue& value,
                         std::size_t max_length) noexcept;
+  // append_attribute for the array types, out of the way of the scalars'.
+  [[gnu::noinline]] bool append_array(EntryKind kind, std::string_view key,
+                                      const AttributeValue& value, std::size_t max_length) noexcept;
   // Sets a span attribute: replaces an earlier value of key, or appends within max_count.
   // Returns false when it was dropped.
   bool set_attribute(std::string_view key, const AttributeValue& value, std::size_t max_count,
