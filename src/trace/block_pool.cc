@@ -31,6 +31,8 @@ struct PoolRegistry {
   }
 };
 
+constinit thread_local BlockPool* tls_block_pool = nullptr;
+
 namespace {
 
 // Gives the pool up when the thread ends.
@@ -39,7 +41,7 @@ struct LocalPool {
   ~LocalPool();
 };
 
-thread_local LocalPool tls_pool;
+thread_local LocalPool tls_pool_release;
 
 }  // namespace
 
@@ -49,18 +51,21 @@ struct PoolRelease {
 };
 
 LocalPool::~LocalPool() {
-  if (pool != nullptr) PoolRelease::release(std::exchange(pool, nullptr));
+  if (pool != nullptr) {
+    tls_block_pool = nullptr;
+    PoolRelease::release(std::exchange(pool, nullptr));
+  }
 }
 
-BlockPool& BlockPool::local() noexcept {
-  if (tls_pool.pool == nullptr) {
-    try {
-      tls_pool.pool = PoolRegistry::instance().adopt();
-    } catch (...) {  // out of memory for the registry itself: nothing sensible is left to do
-      std::terminate();
-    }
+BlockPool& adopt_local_pool() noexcept {
+  try {
+    BlockPool* pool = PoolRegistry::instance().adopt();
+    tls_pool_release.pool = pool;
+    tls_block_pool = pool;
+    return *pool;
+  } catch (...) {  // out of memory for the registry itself: nothing sensible is left to do
+    std::terminate();
   }
-  return *tls_pool.pool;
 }
 
 Block* BlockPool::allocate() noexcept {
@@ -95,7 +100,7 @@ bool BlockPool::grow() noexcept {
 }
 
 void BlockPool::give_back(Block* head, Block* tail) noexcept {
-  if (tls_pool.pool == this) {  // the owner: no atomics needed
+  if (tls_block_pool == this) {  // the owner: no atomics needed
     tail->next = free_;
     free_ = head;
     return;

@@ -40,7 +40,7 @@ class BlockPool {
   static constexpr std::size_t kBlocksPerSlab = 64;
   static constexpr std::size_t kMaxBlocksPerPool = 16384;  // 3 MiB per thread at most
 
-  // This thread's pool.
+  // This thread's pool. Inline: it is asked for once or twice per recorded span.
   static BlockPool& local() noexcept;
 
   // A block with next = nullptr, used = 0. nullptr when the pool is at its limit (or memory is
@@ -65,5 +65,21 @@ class BlockPool {
   alignas(64) std::atomic<Block*> returned_{nullptr};  // blocks freed by other threads
   std::atomic<bool> adopted_{false};                   // a live thread owns this pool
 };
+
+// This thread's pool, or null until the thread first needs one. A plain pointer, constant-
+// initialised, so that reading it is one load; the object that gives the pool up when the
+// thread ends (which has a destructor, and so an initialisation check on every access) is
+// touched only when the pool is adopted.
+extern constinit thread_local BlockPool* tls_block_pool;
+
+// Adopts a pool for this thread (the first use in each thread).
+[[gnu::noinline]] BlockPool& adopt_local_pool() noexcept;
+
+inline BlockPool& BlockPool::local() noexcept {
+  if (BlockPool* pool = tls_block_pool) [[likely]] {
+    return *pool;
+  }
+  return adopt_local_pool();
+}
 
 }  // namespace mmf::detail

@@ -189,6 +189,22 @@ bool overwrite(const Entry& entry, const AttributeValue& value, std::size_t max_
   }
 }
 
+// Appends an entry whose value is one piece: where the record ends when it fits (nearly
+// always), block after block otherwise.
+bool append_entry(SpanRecord& record, EntryKind entry_kind, AttributeType type,
+                  std::string_view key, std::string_view value) noexcept {
+  if (!fits(record, key.size(), value.size())) return false;
+  const std::uint64_t header = packed_header(entry_kind, type, key.size(), value.size());
+  if (unsigned char* at = claim_contiguous(record, sizeof header + key.size() + value.size())) {
+    put_entry(at, header, key, value.data(), value.size());
+    return true;
+  }
+  Writer writer(record);
+  const bool ok = writer.write(&header, sizeof header) && writer.write(key) && writer.write(value);
+  if (!ok) writer.undo();
+  return ok;
+}
+
 }  // namespace
 
 SpanRecord* SpanRecord::create(TracerCore* core) noexcept {
@@ -210,17 +226,14 @@ void SpanRecord::destroy(SpanRecord* record) noexcept {
 
 bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_view key,
                         std::initializer_list<std::string_view> value_parts) noexcept {
+  if (value_parts.size() <= 1) {
+    return append_entry(*this, entry_kind, type, key,
+                        value_parts.size() != 0 ? *value_parts.begin() : std::string_view());
+  }
   std::size_t value_size = 0;
   for (std::string_view part : value_parts) value_size += part.size();
   if (!fits(*this, key.size(), value_size)) return false;
   const std::uint64_t header = packed_header(entry_kind, type, key.size(), value_size);
-  if (value_parts.size() <= 1) {
-    if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + value_size)) {
-      put_entry(at, header, key, value_size != 0 ? value_parts.begin()->data() : nullptr,
-                value_size);
-      return true;
-    }
-  }
   Writer writer(*this);
   bool ok = writer.write(&header, sizeof header) && writer.write(key);
   for (std::string_view part : value_parts) ok = ok && writer.write(part);
@@ -255,17 +268,7 @@ bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
       break;
     }
   }
-  if (!fits(*this, key.size(), encoded.size())) return false;
-  const std::uint64_t header = packed_header(entry_kind, value.type(), key.size(), encoded.size());
-  if (unsigned char* at = claim_contiguous(*this, sizeof header + key.size() + encoded.size())) {
-    put_entry(at, header, key, encoded.data(), encoded.size());
-    return true;
-  }
-  Writer writer(*this);
-  const bool ok =
-      writer.write(&header, sizeof header) && writer.write(key) && writer.write(encoded);
-  if (!ok) writer.undo();
-  return ok;
+  return append_entry(*this, entry_kind, value.type(), key, encoded);
 }
 
 bool SpanRecord::append_array(EntryKind entry_kind, std::string_view key,

@@ -36,6 +36,23 @@ thread_local SlotCache tls_slots;
 const SpanContext g_empty_span_context;
 const SpanContext& empty_span_context() noexcept { return g_empty_span_context; }
 
+// A new span's flags and tracestate. A new trace ID comes from a random generator: the W3C
+// random flag says so. A child keeps what its parent said, and its parent's tracestate unless
+// the sampler gave one.
+inline void set_flags_and_state(SpanContext& context, const SpanContext& parent_span,
+                                bool has_parent, bool sampled,
+                                const SamplingResult* sampling) noexcept {
+  const std::uint8_t random =
+      has_parent ? (parent_span.flags.bits() & TraceFlags::kRandom) : TraceFlags::kRandom;
+  context.flags =
+      TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
+  if (sampling != nullptr && sampling->trace_state) {
+    context.trace_state = *sampling->trace_state;
+  } else if (has_parent && !parent_span.trace_state.empty()) {
+    context.trace_state = parent_span.trace_state;  // (a copy costs a call even when empty)
+  }
+}
+
 }  // namespace
 
 TracerCore::TracerCore(TracerOptions options)
@@ -122,7 +139,15 @@ Span TracerCore::start_span(std::string_view name, const SpanOptions& options) n
       std::span<const Attribute>(options.attributes.begin(), options.attributes.size())};
   // Most samplers only decide: then no SamplingResult is built (or destroyed) at all.
   if (options_.sampler->decision_only()) {
-    begin_span(span, name, options, parent, options_.sampler->decide(parameters), nullptr);
+    const SamplingDecision decision = options_.sampler->decide(parameters);
+    if (decision == SamplingDecision::kDrop && !retention_) {
+      // The unsampled span, which most requests make at a low sampling rate: its context only,
+      // here, without the call that sets a record up.
+      set_flags_and_state(context, parent_span, has_parent, false, nullptr);
+      if (ThreadSlot* slot = local_slot()) slot->bump(slot->not_sampled);
+      return span;
+    }
+    begin_span(span, name, options, parent, decision, nullptr);
     return span;
   }
   const SamplingResult sampling = options_.sampler->should_sample(parameters);
@@ -137,17 +162,7 @@ void TracerCore::begin_span(Span& span, std::string_view name, const SpanOptions
   const SpanContext& parent_span = parent != nullptr ? parent->span_context : empty_span_context();
   const bool has_parent = parent_span.is_valid();
   const bool sampled = decision == SamplingDecision::kRecordAndSample;
-  // A new trace ID comes from a random generator: the W3C random flag says so. A child keeps
-  // what its parent said.
-  const std::uint8_t random =
-      has_parent ? (parent_span.flags.bits() & TraceFlags::kRandom) : TraceFlags::kRandom;
-  context.flags =
-      TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
-  if (sampling != nullptr && sampling->trace_state) {
-    context.trace_state = *sampling->trace_state;
-  } else if (has_parent && !parent_span.trace_state.empty()) {
-    context.trace_state = parent_span.trace_state;  // (a copy costs a call even when empty)
-  }
+  set_flags_and_state(context, parent_span, has_parent, sampled, sampling);
 
   ThreadSlot* slot = local_slot();
   // Retention records what head sampling did not keep, while its memory budget allows.

@@ -312,6 +312,31 @@ TEST(TracerTest, SpansTheSamplerDropsHaveAContextButAreNotExported) {
   EXPECT_EQ(f.tracer.stats().spans_started, 0u);
 }
 
+// A dropped span still carries what its context must carry downstream: a root gets the W3C
+// random flag (its trace ID is random), a child keeps its parent's trace ID, random flag and
+// tracestate, and neither is marked sampled.
+TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
+  Fixture f({.sampler = always_off_sampler()});
+  Span root = f.tracer.start_span("root");
+  EXPECT_TRUE(root.context().flags.random());
+  EXPECT_FALSE(root.context().is_sampled());
+  EXPECT_TRUE(root.context().trace_state.empty());
+
+  // Level 1 traceparent (flags 00: neither sampled nor random) with a tracestate.
+  const std::map<std::string, std::string> headers = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
+      {"tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}};
+  const Context incoming = Propagator().extract(headers);
+  Span child = f.tracer.start_span("child", {.kind = SpanKind::kServer, .parent = incoming});
+  EXPECT_FALSE(child.is_recording());
+  EXPECT_EQ(child.context().trace_id.to_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(child.context().span_id.to_hex(), "00f067aa0ba902b7");
+  EXPECT_FALSE(child.context().flags.random());
+  EXPECT_FALSE(child.context().is_sampled());
+  EXPECT_EQ(child.context().trace_state.header(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+  EXPECT_EQ(f.tracer.stats().spans_not_sampled, 2u);
+}
+
 TEST(TracerTest, LargeAttributesSpanManyBlocksAndReadBackIntact) {
   Fixture f;
   std::vector<std::string> values;
