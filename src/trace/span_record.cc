@@ -144,8 +144,9 @@ unsigned char* claim_contiguous(SpanRecord& record, std::size_t size) noexcept {
 }
 
 // The header, key and value of an entry, into room claimed with claim_contiguous().
-void put_entry(unsigned char* at, std::uint64_t header, std::string_view key, const void* value,
-               std::size_t value_size) noexcept {
+[[gnu::always_inline]] inline void put_entry(unsigned char* at, std::uint64_t header,
+                                             std::string_view key, const void* value,
+                                             std::size_t value_size) noexcept {
   std::memcpy(at, &header, sizeof header);
   copy_bytes(at + sizeof header, reinterpret_cast<const unsigned char*>(key.data()), key.size());
   copy_bytes(at + sizeof header + key.size(), static_cast<const unsigned char*>(value), value_size);
@@ -189,20 +190,59 @@ bool overwrite(const Entry& entry, const AttributeValue& value, std::size_t max_
   }
 }
 
+// The rest of append_entry: an entry written block after block. Out of line, to keep the
+// usual path short.
+[[gnu::noinline]] bool append_entry_across(SpanRecord& record, std::uint64_t header,
+                                           std::string_view key, std::string_view value) noexcept {
+  Writer writer(record);
+  const bool ok = writer.write(&header, sizeof header) && writer.write(key) && writer.write(value);
+  if (!ok) writer.undo();
+  return ok;
+}
+
 // Appends an entry whose value is one piece: where the record ends when it fits (nearly
 // always), block after block otherwise.
-bool append_entry(SpanRecord& record, EntryKind entry_kind, AttributeType type,
-                  std::string_view key, std::string_view value) noexcept {
+inline bool append_entry(SpanRecord& record, EntryKind entry_kind, AttributeType type,
+                         std::string_view key, std::string_view value) noexcept {
   if (!fits(record, key.size(), value.size())) return false;
   const std::uint64_t header = packed_header(entry_kind, type, key.size(), value.size());
   if (unsigned char* at = claim_contiguous(record, sizeof header + key.size() + value.size())) {
     put_entry(at, header, key, value.data(), value.size());
     return true;
   }
-  Writer writer(record);
-  const bool ok = writer.write(&header, sizeof header) && writer.write(key) && writer.write(value);
-  if (!ok) writer.undo();
-  return ok;
+  return append_entry_across(record, header, key, value);
+}
+
+// A scalar attribute-like entry (everything but arrays), inline into both callers: the
+// attribute writes are most of a server span's cost.
+[[gnu::always_inline]] inline bool append_scalar(SpanRecord& record, EntryKind entry_kind,
+                                                 std::string_view key, const AttributeValue& value,
+                                                 std::size_t max_length) noexcept {
+  // A scalar's encoded bytes: a string cut to the length limit, or the value itself.
+  unsigned char scalar[8];
+  std::string_view encoded;
+  switch (value.type()) {
+    case AttributeType::kString:
+      encoded = cut_to(value.as_string(), max_length);
+      break;
+    case AttributeType::kBool:
+      scalar[0] = value.as_bool() ? 1 : 0;
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 1);
+      break;
+    case AttributeType::kInt: {
+      const std::int64_t number = value.as_int();
+      std::memcpy(scalar, &number, 8);
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
+      break;
+    }
+    default: {
+      const double number = value.as_double();
+      std::memcpy(scalar, &number, 8);
+      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
+      break;
+    }
+  }
+  return append_entry(record, entry_kind, value.type(), key, encoded);
 }
 
 }  // namespace
@@ -244,31 +284,7 @@ bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_vi
 bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
                                   const AttributeValue& value, std::size_t max_length) noexcept {
   if (value.is_array()) return append_array(entry_kind, key, value, max_length);
-  // A scalar's encoded bytes: a string cut to the length limit, or the value itself.
-  unsigned char scalar[8];
-  std::string_view encoded;
-  switch (value.type()) {
-    case AttributeType::kString:
-      encoded = cut_to(value.as_string(), max_length);
-      break;
-    case AttributeType::kBool:
-      scalar[0] = value.as_bool() ? 1 : 0;
-      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 1);
-      break;
-    case AttributeType::kInt: {
-      const std::int64_t number = value.as_int();
-      std::memcpy(scalar, &number, 8);
-      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
-      break;
-    }
-    default: {
-      const double number = value.as_double();
-      std::memcpy(scalar, &number, 8);
-      encoded = std::string_view(reinterpret_cast<const char*>(scalar), 8);
-      break;
-    }
-  }
-  return append_entry(*this, entry_kind, value.type(), key, encoded);
+  return append_scalar(*this, entry_kind, key, value, max_length);
 }
 
 bool SpanRecord::append_array(EntryKind entry_kind, std::string_view key,
@@ -340,7 +356,8 @@ bool SpanRecord::set_attribute(std::string_view key, const AttributeValue& value
     }
   }
   if (attribute_count >= max_count ||
-      !append_attribute(EntryKind::kAttribute, key, value, max_length)) {
+      !(value.is_array() ? append_array(EntryKind::kAttribute, key, value, max_length)
+                         : append_scalar(*this, EntryKind::kAttribute, key, value, max_length))) {
     ++dropped_attributes;
     return false;
   }
