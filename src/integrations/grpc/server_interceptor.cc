@@ -161,7 +161,11 @@ class ServerInterceptor final : public grpc::experimental::Interceptor {
   // POST_RECV_CLOSE hook then runs here, nested (and never in that hook, which it would
   // re-enter).
   bool client_gave_up() const {
-    if (std::chrono::system_clock::now() >= deadline_) return true;
+    // No deadline (gRPC reports time_point::max()): no clock to read.
+    if (deadline_ != std::chrono::system_clock::time_point::max() &&
+        std::chrono::system_clock::now() >= deadline_) {
+      return true;
+    }
     if (!may_ask_cancelled_ || !(callback_api_ || streaming_)) return false;
     return server_context_->IsCancelled();
   }
