@@ -14,11 +14,11 @@
 #include "propagation/hex.h"
 
 namespace mmf {
-namespace {
 
-// Bumped in a forked child so that every thread's generator re-seeds: a child must never
-// repeat its parent's IDs.
-std::atomic<std::uint64_t> g_seed_epoch{1};
+std::atomic<std::uint64_t> detail::g_seed_epoch{1};
+constinit thread_local detail::Xoshiro detail::tls_rng{};
+
+namespace {
 
 std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -27,54 +27,6 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
-// xoshiro256** (Blackman and Vigna): fast, 256 bits of state, good statistical quality.
-struct Xoshiro {
-  std::uint64_t s[4];
-  std::uint64_t epoch;
-
-  void seed() noexcept {
-    std::uint64_t seed_words[4] = {};
-    ssize_t got = getrandom(seed_words, sizeof seed_words, GRND_NONBLOCK);
-    // getrandom cannot fail once the kernel pool is initialised; the fallback only guards
-    // against a very early boot or a seccomp filter, mixing what differs between threads.
-    std::uint64_t mix = static_cast<std::uint64_t>(
-        std::chrono::high_resolution_clock::now().time_since_epoch().count());
-    mix ^= reinterpret_cast<std::uintptr_t>(this) ^ (static_cast<std::uint64_t>(getpid()) << 32);
-    if (got != static_cast<ssize_t>(sizeof seed_words)) {
-      for (auto& word : seed_words) word ^= splitmix64(mix);
-    }
-    for (int i = 0; i < 4; ++i) s[i] = splitmix64(seed_words[i]);
-    epoch = g_seed_epoch.load(std::memory_order_relaxed);
-  }
-
-  std::uint64_t next() noexcept {
-    reseed_after_fork();
-    return next_unchecked();
-  }
-
-  void reseed_after_fork() noexcept {
-    if (epoch != g_seed_epoch.load(std::memory_order_relaxed)) [[unlikely]] {
-      seed();
-    }
-  }
-
-  std::uint64_t next_unchecked() noexcept {
-    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
-    const std::uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-  }
-};
-
-// Zero-initialised (epoch 0 never matches g_seed_epoch), so the first use seeds it.
-constinit thread_local Xoshiro tls_rng{};
 // This thread's last UUIDv7: (milliseconds << 12 | fraction) and its 62 random bits.
 struct LastUuid {
   std::uint64_t stamp;
@@ -82,7 +34,7 @@ struct LastUuid {
 };
 constinit thread_local LastUuid tls_last_uuid{};
 
-void on_fork_child() noexcept { g_seed_epoch.fetch_add(1, std::memory_order_relaxed); }
+void on_fork_child() noexcept { detail::g_seed_epoch.fetch_add(1, std::memory_order_relaxed); }
 
 [[maybe_unused]] const int g_fork_handler = [] {
   pthread_atfork(nullptr, nullptr, &on_fork_child);
@@ -98,6 +50,23 @@ class DefaultIdGenerator final : public IdGenerator {
 
 }  // namespace
 
+void detail::Xoshiro::seed() noexcept {
+  std::uint64_t seed_words[4] = {};
+  ssize_t got = getrandom(seed_words, sizeof seed_words, GRND_NONBLOCK);
+  // getrandom cannot fail once the kernel pool is initialised; the fallback only guards
+  // against a very early boot or a seccomp filter, mixing what differs between threads.
+  std::uint64_t mix = static_cast<std::uint64_t>(
+      std::chrono::high_resolution_clock::now().time_since_epoch().count());
+  mix ^= reinterpret_cast<std::uintptr_t>(this) ^ (static_cast<std::uint64_t>(getpid()) << 32);
+  if (got != static_cast<ssize_t>(sizeof seed_words)) {
+    for (auto& word : seed_words) word ^= splitmix64(mix);
+  }
+  for (int i = 0; i < 4; ++i) s[i] = splitmix64(seed_words[i]);
+  epoch = g_seed_epoch.load(std::memory_order_relaxed);
+}
+
+using detail::tls_rng;
+
 std::uint64_t random_u64() noexcept { return tls_rng.next(); }
 
 // The IDs are built in registers (bit_cast), not in a byte array that is then copied: the copy
@@ -109,41 +78,6 @@ TraceId new_trace_id() noexcept {
     words[1] = tls_rng.next();
   } while (words[0] == 0 && words[1] == 0);
   return TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
-}
-
-// The state is loaded into registers once for the three outputs a root span needs; calling
-// next() three times would store and reload it from thread-local memory between them.
-void detail::new_span_ids(TraceId* trace_id, SpanId& span_id) noexcept {
-  Xoshiro& rng = tls_rng;
-  rng.reseed_after_fork();
-  std::uint64_t s0 = rng.s[0], s1 = rng.s[1], s2 = rng.s[2], s3 = rng.s[3];
-  const auto step = [&]() noexcept {
-    const std::uint64_t result = rotl(s1 * 5, 7) * 9;
-    const std::uint64_t t = s1 << 17;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 45);
-    return result;
-  };
-  if (trace_id != nullptr) {
-    std::array<std::uint64_t, 2> words{step(), step()};
-    while (words[0] == 0 && words[1] == 0) [[unlikely]] {
-        words = {step(), step()};
-      }
-    *trace_id = TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
-  }
-  std::uint64_t value = step();
-  while (value == 0) [[unlikely]] {
-      value = step();
-    }
-  rng.s[0] = s0;
-  rng.s[1] = s1;
-  rng.s[2] = s2;
-  rng.s[3] = s3;
-  span_id = SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(value));
 }
 
 SpanId new_span_id() noexcept {

@@ -3,6 +3,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <map>
 #include <stdexcept>
@@ -335,6 +337,33 @@ TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
   EXPECT_FALSE(child.context().is_sampled());
   EXPECT_EQ(child.context().trace_state.header(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
   EXPECT_EQ(f.tracer.stats().spans_not_sampled, 2u);
+}
+
+// The tracer draws a root span's IDs from the thread's generator directly (not through
+// IdGenerator): a forked child must still get IDs of its own, not the parent's next ones.
+TEST(TracerTest, AForkedChildsRootSpansDoNotRepeatItsParentsIds) {
+  Fixture f({.sampler = always_off_sampler()});
+  { Span seeded = f.tracer.start_span("before the fork"); }  // the generator is seeded
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const Span span = f.tracer.start_span("child");
+    const std::string ids = span.context().trace_id.to_hex() + span.context().span_id.to_hex();
+    const ssize_t written = write(fds[1], ids.data(), ids.size());
+    _exit(written == static_cast<ssize_t>(ids.size()) ? 0 : 1);
+  }
+  const Span span = f.tracer.start_span("parent");
+  char buffer[48];
+  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 48);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(std::string(buffer, 32), span.context().trace_id.to_hex());
+  EXPECT_NE(std::string(buffer + 32, 16), span.context().span_id.to_hex());
 }
 
 TEST(TracerTest, LargeAttributesSpanManyBlocksAndReadBackIntact) {
