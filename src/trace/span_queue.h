@@ -35,7 +35,7 @@ class SpanQueue {
     const std::size_t need = kHeader + align(size);
     if (need > size_ / 2) return nullptr;  // never worth a wrap
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
-    const std::uint64_t offset = head % size_;
+    const std::uint64_t offset = offset_of(head);
     const std::size_t wrap_waste = offset + need > size_ ? size_ - offset : 0;
     if (!has_room(head, wrap_waste + need)) return nullptr;
     if (spans_pushed_ - cached_spans_popped_ >= max_spans_) {
@@ -50,9 +50,9 @@ class SpanQueue {
       at += wrap_waste;
     }
     const auto message_size = static_cast<std::uint32_t>(size);
-    std::memcpy(base + at % size_, &message_size, sizeof message_size);
+    std::memcpy(base + offset_of(at), &message_size, sizeof message_size);
     pending_head_ = at + need;
-    return base + at % size_ + kHeader;
+    return base + offset_of(at) + kHeader;
   }
   void commit() noexcept {
     ++spans_pushed_;
@@ -72,15 +72,15 @@ class SpanQueue {
     }
     const unsigned char* base = bytes();
     std::uint32_t message_size;
-    std::memcpy(&message_size, base + tail % size_, sizeof message_size);
+    std::memcpy(&message_size, base + offset_of(tail), sizeof message_size);
     std::uint64_t at = tail;
     if (message_size == kWrap) {
-      at += size_ - tail % size_;
-      std::memcpy(&message_size, base + at % size_, sizeof message_size);
+      at += size_ - offset_of(tail);
+      std::memcpy(&message_size, base + offset_of(at), sizeof message_size);
     }
     size = message_size;
     peeked_next_ = at + kHeader + align(message_size);
-    return base + at % size_ + kHeader;
+    return base + offset_of(at) + kHeader;
   }
   void release() noexcept {
     spans_popped_.store(spans_popped_.load(std::memory_order_relaxed) + 1,
@@ -116,6 +116,11 @@ class SpanQueue {
     return size;
   }
   unsigned char* bytes() const noexcept { return reinterpret_cast<unsigned char*>(buffer_.get()); }
+  // A position's offset in the buffer. A mask, not "% size_": the compiler cannot know that
+  // size_ is a power of two, and a 64-bit division costs tens of cycles, three times a span.
+  std::size_t offset_of(std::uint64_t position) const noexcept {
+    return static_cast<std::size_t>(position & (size_ - 1));
+  }
   bool has_room(std::uint64_t head, std::size_t need) noexcept {
     if (head + need - cached_tail_ <= size_) return true;
     cached_tail_ = tail_.load(std::memory_order_acquire);
