@@ -265,23 +265,29 @@ TEST(GrpcMetadataCarrier, ValuesAreNotAssumedToBeNulTerminated) {
 namespace mmf {
 namespace {
 
-// iequals works eight bytes at a time: every pair of byte values, in the word part and in the
-// tail, must give what a byte-by-byte ASCII comparison gives.
+// iequals compares whole words: eight bytes at a time, the rest of a longer name as one more
+// overlapping word, a name of four to seven bytes as two overlapping halves. At every position
+// of every length up to 17, every pair of byte values must give what a byte-by-byte ASCII
+// comparison gives.
 TEST(IequalsTest, AgreesWithByteByByteComparisonForEveryPairOfBytes) {
   auto reference = [](unsigned char x, unsigned char y) {
     auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
     return lower(x) == lower(y);
   };
-  for (std::size_t position : {std::size_t{0}, std::size_t{7}, std::size_t{8}}) {
-    for (int x = 0; x < 256; ++x) {
-      for (int y = 0; y < 256; ++y) {
-        std::string a = "Content-T";
-        std::string b = "cONTENT-t";
-        a[position] = static_cast<char>(x);
-        b[position] = static_cast<char>(y);
-        ASSERT_EQ(iequals(a, b),
-                  reference(static_cast<unsigned char>(x), static_cast<unsigned char>(y)))
-            << "bytes " << x << " and " << y << " at " << position;
+  const std::string upper = "CONTENT-TYPE-NAME";
+  const std::string lower = "content-type-name";
+  for (std::size_t length = 1; length <= upper.size(); ++length) {
+    for (std::size_t position = 0; position < length; ++position) {
+      std::string a = upper.substr(0, length);
+      std::string b = lower.substr(0, length);
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          a[position] = static_cast<char>(x);
+          b[position] = static_cast<char>(y);
+          ASSERT_EQ(iequals(a, b),
+                    reference(static_cast<unsigned char>(x), static_cast<unsigned char>(y)))
+              << "bytes " << x << " and " << y << " at " << position << " of " << length;
+        }
       }
     }
   }
