@@ -1,14 +1,15 @@
 #include "mmf/ids.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "unit/fork_support.h"
 
 namespace mmf {
 namespace {
@@ -109,24 +110,11 @@ TEST(TraceAndSpanIds, EveryBitVaries) {
 
 TEST(IdGeneration, AForkedChildDoesNotRepeatItsParentsIds) {
   new_trace_id();  // make sure this thread's generator is seeded before the fork
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const std::string child_id = new_trace_id().to_hex();
-    const ssize_t written = write(fds[1], child_id.data(), child_id.size());
-    _exit(written == static_cast<ssize_t>(child_id.size()) ? 0 : 1);
-  }
-  const std::string parent_id = new_trace_id().to_hex();
-  char buffer[32];
-  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 32);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(fds[0]);
-  close(fds[1]);
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(std::string(buffer, 32), parent_id);
+  const std::optional<std::string> child_id =
+      testing_support::text_from_forked_child([] { return new_trace_id().to_hex(); });
+  ASSERT_TRUE(child_id.has_value());
+  EXPECT_EQ(child_id->size(), 32u);
+  EXPECT_NE(*child_id, new_trace_id().to_hex());
 }
 
 TEST(DefaultIdGenerator, ProducesTheSameKindsOfIds) {

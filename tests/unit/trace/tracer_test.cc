@@ -3,10 +3,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "mmf/propagation.h"
 #include "mmf/testing.h"
 #include "mmf/testing_matchers.h"
+#include "unit/fork_support.h"
 
 namespace mmf {
 namespace {
@@ -344,26 +344,16 @@ TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
 TEST(TracerTest, AForkedChildsRootSpansDoNotRepeatItsParentsIds) {
   Fixture f({.sampler = always_off_sampler()});
   { Span seeded = f.tracer.start_span("before the fork"); }  // the generator is seeded
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const Span span = f.tracer.start_span("child");
-    const std::string ids = span.context().trace_id.to_hex() + span.context().span_id.to_hex();
-    const ssize_t written = write(fds[1], ids.data(), ids.size());
-    _exit(written == static_cast<ssize_t>(ids.size()) ? 0 : 1);
-  }
-  const Span span = f.tracer.start_span("parent");
-  char buffer[48];
-  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 48);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(fds[0]);
-  close(fds[1]);
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(std::string(buffer, 32), span.context().trace_id.to_hex());
-  EXPECT_NE(std::string(buffer + 32, 16), span.context().span_id.to_hex());
+  const auto ids_of = [](const Span& span) {
+    return span.context().trace_id.to_hex() + span.context().span_id.to_hex();
+  };
+  const std::optional<std::string> child_ids =
+      testing_support::text_from_forked_child([&] { return ids_of(f.tracer.start_span("child")); });
+  ASSERT_TRUE(child_ids.has_value());
+  const std::string parent_ids = ids_of(f.tracer.start_span("parent"));
+  ASSERT_EQ(child_ids->size(), 48u);
+  EXPECT_NE(child_ids->substr(0, 32), parent_ids.substr(0, 32));  // trace IDs
+  EXPECT_NE(child_ids->substr(32), parent_ids.substr(32));        // span IDs
 }
 
 TEST(TracerTest, LargeAttributesSpanManyBlocksAndReadBackIntact) {
