@@ -91,40 +91,106 @@ bool normalise_properties(std::string_view raw, std::string& out) {
   return true;
 }
 
-// The end of the run of bytes that stay literal in an encoded value, from i on: sixteen bytes
-// at a time with SSE2 (values are mostly long literal runs: IDs, names).
-std::size_t literal_run_end(std::string_view value, std::size_t i) noexcept {
 #if defined(__SSE2__)
-  for (; i + 16 <= value.size(); i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data() + i));
-    // 0x21-0x7e (bytes from 0x80 are negative here), except '"', ',', ';', '\\' and '%'.
-    const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)),
-                                            _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
-    const __m128i excluded = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8(','))),
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(';')),
-                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                     _mm_cmpeq_epi8(x, _mm_set1_epi8('%'))));
-    const auto escaped =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(excluded, printable))) ^ 0xffffU;
-    if (escaped != 0) return i + static_cast<std::size_t>(std::countr_zero(escaped));
-  }
+__m128i load16(const char* at) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+}
+__m128i in_range(__m128i x, char low, char high) noexcept {
+  return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(low - 1))),
+                       _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(high + 1))));
+}
+__m128i equal(__m128i x, char c) noexcept { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+
+// Bit i set when byte i may not stay literal in an encoded value: outside 0x21-0x7e (bytes
+// from 0x80 are negative here), or '"', ',', ';', '\\', '%'.
+unsigned literal_stops(__m128i x) noexcept {
+  const __m128i excluded =
+      _mm_or_si128(_mm_or_si128(equal(x, '"'), equal(x, ',')),
+                   _mm_or_si128(_mm_or_si128(equal(x, ';'), equal(x, '\\')), equal(x, '%')));
+  return static_cast<unsigned>(
+             _mm_movemask_epi8(_mm_andnot_si128(excluded, in_range(x, 0x21, 0x7e)))) ^
+         0xffffU;
+}
+
+// Bit i set when byte i is not a tchar (a key's characters): outside 0x21-0x7e, or one of
+// the separators "(),/:;<=>?@[\\]{}, which are the ranges ( to ), : to @ and [ to ], and
+// five single bytes.
+unsigned token_stops(__m128i x) noexcept {
+  const __m128i separator =
+      _mm_or_si128(_mm_or_si128(_mm_or_si128(in_range(x, '(', ')'), in_range(x, ':', '@')),
+                                _mm_or_si128(in_range(x, '[', ']'), equal(x, '"'))),
+                   _mm_or_si128(_mm_or_si128(equal(x, ','), equal(x, '/')),
+                                _mm_or_si128(equal(x, '{'), equal(x, '}'))));
+  return static_cast<unsigned>(
+             _mm_movemask_epi8(_mm_andnot_si128(separator, in_range(x, 0x21, 0x7e)))) ^
+         0xffffU;
+}
 #endif
-  while (i < value.size() && stays_literal(value[i])) ++i;
+
+// The first position from i on whose byte is not of a class (stops: its SSE2 test of sixteen
+// bytes; in_class: the same test of one byte), or text.size(). Sixteen bytes at a time; the
+// last, partial, block is tested by loading the text's last sixteen bytes (nothing is read
+// outside the text), and only a text under sixteen bytes goes byte by byte.
+template <class Stops, class InClass>
+std::size_t scan_run(std::string_view text, std::size_t i, Stops stops, InClass in_class) noexcept {
+#if defined(__SSE2__)
+  const std::size_t size = text.size();
+  for (; i + 16 <= size; i += 16) {
+    if (const unsigned mask = stops(load16(text.data() + i))) {
+      return i + static_cast<std::size_t>(std::countr_zero(mask));
+    }
+  }
+  if (i < size && size >= 16) {
+    const unsigned mask = stops(load16(text.data() + size - 16)) >> (16 - (size - i));
+    return mask != 0 ? i + static_cast<std::size_t>(std::countr_zero(mask)) : size;
+  }
+#else
+  static_cast<void>(stops);
+#endif
+  while (i < text.size() && in_class(text[i])) ++i;
   return i;
 }
 
+// The end of the run of bytes that stay literal in an encoded value, from i on (values are
+// mostly long literal runs: IDs, names).
+std::size_t literal_run_end(std::string_view value, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  return scan_run(value, i, literal_stops, stays_literal);
+#else
+  return scan_run(value, i, nullptr, stays_literal);
+#endif
+}
+
+// The end of the run of tchars (a key) from i on.
+std::size_t token_run_end(std::string_view text, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  return scan_run(text, i, token_stops, detail::is_tchar);
+#else
+  return scan_run(text, i, nullptr, detail::is_tchar);
+#endif
+}
+
 // How many times c occurs in text: sixteen bytes at a time with SSE2 (std::count widens each
-// comparison to a 64-bit count, which costs several times more on short headers).
+// comparison to a 64-bit count, which costs several times more on short headers), the last
+// partial block too, as the text's last sixteen bytes with the bytes already counted masked
+// off. The bits of a block's mask are counted by clearing them one by one: the separator
+// counted here is rare, and std::popcount, without the POPCNT instruction in the baseline
+// x86-64 target, is a call into libgcc of some forty instructions per block.
 std::size_t count_of(std::string_view text, char c) noexcept {
   std::size_t count = 0;
   std::size_t i = 0;
 #if defined(__SSE2__)
-  const __m128i needle = _mm_set1_epi8(c);
-  for (; i + 16 <= text.size(); i += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    count += static_cast<std::size_t>(
-        std::popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)))));
+  const std::size_t size = text.size();
+  const auto count_bits = [&count](unsigned mask) noexcept {
+    for (; mask != 0; mask &= mask - 1) ++count;
+  };
+  for (; i + 16 <= size; i += 16)
+    count_bits(static_cast<unsigned>(_mm_movemask_epi8(equal(load16(text.data() + i), c))));
+  if (i < size && size >= 16) {
+    count_bits(
+        static_cast<unsigned>(_mm_movemask_epi8(equal(load16(text.data() + size - 16), c))) >>
+        (16 - (size - i)));
+    return count;
   }
 #endif
   for (; i < text.size(); ++i) count += text[i] == c ? 1 : 0;
@@ -142,15 +208,17 @@ bool parse_plain(std::string_view header, std::vector<Baggage::Entry>& entries) 
   const std::size_t members = 1 + count_of(header, ',');
   if (members > Baggage::kMaxEntries) return false;
   entries.reserve(members);
-  const char* p = header.data();
+  const char* const begin = header.data();
+  const char* p = begin;
   const char* const end = p + header.size();
+  const auto offset = [begin](const char* at) { return static_cast<std::size_t>(at - begin); };
   while (true) {
     const char* const key = p;
-    while (p != end && detail::is_tchar(*p)) ++p;
+    p = begin + token_run_end(header, offset(p));
     if (p == key || p == end || *p != '=') break;
     const std::string_view key_view(key, static_cast<std::size_t>(p - key));
     const char* const value = ++p;
-    while (p != end && stays_literal(*p)) ++p;
+    p = begin + literal_run_end(header, offset(p));
     const bool escaped = p != end && *p == '%';
     if (escaped) {
       while (p != end && is_baggage_octet(*p)) ++p;

@@ -311,6 +311,51 @@ TEST(Baggage, APlainListReadsAsTheGeneralParserReadsIt) {
   }
 }
 
+// The one-pass path scans keys and values sixteen bytes at a time (the last partial block as
+// the header's last sixteen bytes). Every byte value at every position of keys and values of
+// each length up to 20 (and values across the 32-byte edge), at the start and after another
+// member, must read as the general parser reads it.
+TEST(Baggage, APlainListReadsAsTheGeneralParserReadsItForEveryByteAtEveryPosition) {
+  const auto check = [](const std::string& header) {
+    Baggage::ParseStats plain_stats;
+    Baggage::ParseStats general_stats;
+    const Baggage plain = Baggage::parse(header, &plain_stats);
+    const Baggage general = parse_fields({header, ""}, &general_stats);
+    return plain == general && plain_stats.invalid_members == general_stats.invalid_members &&
+           plain_stats.dropped_members == general_stats.dropped_members;
+  };
+  const std::string letters = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+  std::vector<std::size_t> value_sizes;
+  for (std::size_t size = 1; size <= 20; ++size) value_sizes.push_back(size);
+  value_sizes.insert(value_sizes.end(), {31, 32, 33});
+  for (const std::string prefix : {"", "first_member=first-value-1,"}) {
+    for (std::size_t key_size = 1; key_size <= 20; ++key_size) {
+      for (std::size_t position = 0; position < key_size; ++position) {
+        std::string key = letters.substr(0, key_size);
+        for (int byte = 0; byte < 256; ++byte) {
+          key[position] = static_cast<char>(byte);
+          const std::string header = prefix + key + "=value";
+          ASSERT_TRUE(check(header)) << "key byte " << byte << " at " << position << " of "
+                                     << key_size << " after '" << prefix << "'";
+        }
+      }
+    }
+    for (const std::string suffix : {"", ",z=1"}) {
+      for (const std::size_t value_size : value_sizes) {
+        for (std::size_t position = 0; position < value_size; ++position) {
+          std::string value = letters.substr(0, value_size);
+          for (int byte = 0; byte < 256; ++byte) {
+            value[position] = static_cast<char>(byte);
+            const std::string header = prefix + "k=" + value + suffix;
+            ASSERT_TRUE(check(header)) << "value byte " << byte << " at " << position << " of "
+                                       << value_size << " after '" << prefix << "'";
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Baggage, ADuplicateKeyKeepsTheLastValue) {
   const Baggage one = Baggage::parse("k=1,other=x,k=2");
   EXPECT_EQ(one.get("k"), "2");
