@@ -11,7 +11,8 @@
 // counted).
 //
 // Direct-mapped, sixteen entries a thread: a collision only costs the lookups. Texts longer
-// than kMaxSeriesCacheText are not kept, so a thread's cache stays within a few kilobytes.
+// than kMaxSeriesCacheText are not kept; the others are kept inline, so a thread's cache is a
+// fixed array of about three kilobytes.
 #pragma once
 
 #include <array>
@@ -35,7 +36,7 @@ const CachedSeries* find_cached_series(std::uint64_t owner, std::uint8_t tag, st
                                        int code) noexcept;
 
 // Keeps series for the key on this thread (replacing what shared its slot). Does nothing when
-// the text is too long or memory runs out.
+// the text is too long.
 void store_cached_series(std::uint64_t owner, std::uint8_t tag, std::string_view text, int code,
                          const CachedSeries& series) noexcept;
 

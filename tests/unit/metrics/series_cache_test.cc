@@ -75,5 +75,38 @@ TEST(SeriesCache, ManyKeysOnOneThreadNeverGiveAnotherKeysSeries) {
   EXPECT_NE(find_cached_series(owner, 0, "m", 199), nullptr);  // the last one stored stays
 }
 
+// The slot comes from a few words of the text (its first, middle and last eight bytes): two
+// texts that agree there share a slot, and the full comparison still tells them apart.
+TEST(SeriesCache, TextsThatShareASlotNeverGetEachOthersSeries) {
+  const std::uint64_t owner = new_series_cache_owner();
+  std::string one(40, 'r');
+  std::string other = one;
+  one[10] = 'a';  // outside bytes 0-7, 16-23 and 32-39
+  other[10] = 'b';
+  const CachedSeries other_series = {stand_in(4), nullptr, nullptr};
+  store_cached_series(owner, 0, one, 200, kSeries);
+  EXPECT_EQ(find_cached_series(owner, 0, other, 200), nullptr);
+  store_cached_series(owner, 0, other, 200, other_series);
+  const CachedSeries* found = find_cached_series(owner, 0, other, 200);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(*found, other_series);
+  EXPECT_EQ(find_cached_series(owner, 0, one, 200), nullptr);  // replaced in their shared slot
+}
+
+TEST(SeriesCache, TextsOfEveryLengthComeBackWhole) {
+  const std::uint64_t owner = new_series_cache_owner();
+  for (std::size_t size = 0; size <= kMaxSeriesCacheText; ++size) {
+    std::string text(size, ' ');
+    for (std::size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + size) % 26);
+    store_cached_series(owner, 3, text, 200, kSeries);
+    EXPECT_NE(find_cached_series(owner, 3, text, 200), nullptr) << size;
+    if (size > 0) {
+      std::string changed = text;
+      changed[size - 1] = '#';
+      EXPECT_EQ(find_cached_series(owner, 3, changed, 200), nullptr) << size;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mmf::detail
