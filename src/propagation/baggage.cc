@@ -132,7 +132,8 @@ unsigned token_stops(__m128i x) noexcept {
 // last, partial, block is tested by loading the text's last sixteen bytes (nothing is read
 // outside the text), and only a text under sixteen bytes goes byte by byte.
 template <class Stops, class InClass>
-std::size_t scan_run(std::string_view text, std::size_t i, Stops stops, InClass in_class) noexcept {
+inline std::size_t scan_run(std::string_view text, std::size_t i, Stops stops,
+                            InClass in_class) noexcept {
 #if defined(__SSE2__)
   const std::size_t size = text.size();
   for (; i + 16 <= size; i += 16) {
@@ -154,19 +155,24 @@ std::size_t scan_run(std::string_view text, std::size_t i, Stops stops, InClass 
 // The end of the run of bytes that stay literal in an encoded value, from i on (values are
 // mostly long literal runs: IDs, names).
 std::size_t literal_run_end(std::string_view value, std::size_t i) noexcept {
+  // Lambdas, not function pointers: each is a type of its own, so the tests are inlined.
 #if defined(__SSE2__)
-  return scan_run(value, i, literal_stops, stays_literal);
+  return scan_run(
+      value, i, [](__m128i x) noexcept { return literal_stops(x); },
+      [](char c) noexcept { return stays_literal(c); });
 #else
-  return scan_run(value, i, nullptr, stays_literal);
+  return scan_run(value, i, nullptr, [](char c) noexcept { return stays_literal(c); });
 #endif
 }
 
 // The end of the run of tchars (a key) from i on.
 std::size_t token_run_end(std::string_view text, std::size_t i) noexcept {
 #if defined(__SSE2__)
-  return scan_run(text, i, token_stops, detail::is_tchar);
+  return scan_run(
+      text, i, [](__m128i x) noexcept { return token_stops(x); },
+      [](char c) noexcept { return detail::is_tchar(c); });
 #else
-  return scan_run(text, i, nullptr, detail::is_tchar);
+  return scan_run(text, i, nullptr, [](char c) noexcept { return detail::is_tchar(c); });
 #endif
 }
 
