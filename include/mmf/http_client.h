@@ -82,6 +82,7 @@ class HttpClientInstrumentation {
 
  private:
   friend class HttpClientCall;
+  const std::uint64_t id_;  // keys this instrumentation's series in the per-thread cache
   Tracer& tracer_;
   Propagator propagator_;
   HttpClientOptions options_;
@@ -123,6 +124,8 @@ class HttpClientCall {
 
  private:
   void finish(int status, std::string_view error_type) noexcept;
+  // Records the duration; status 0 (and an empty code) when no response came.
+  void observe_duration(double seconds, int status, std::string_view code);
 
   HttpClientInstrumentation& instrumentation_;
   std::string method_;

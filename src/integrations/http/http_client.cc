@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "integrations/http/support.h"
+#include "metrics/access.h"
+#include "metrics/series_cache.h"
 #include "mmf/carrier.h"
 #include "mmf/http_server.h"
 #include "mmf/unified.h"
@@ -121,7 +123,8 @@ std::string sanitized_url(std::string_view url, const std::vector<std::string>& 
 HttpClientInstrumentation::HttpClientInstrumentation(Tracer& tracer, MetricRegistry& registry,
                                                      Propagator propagator,
                                                      HttpClientOptions options)
-    : tracer_(tracer),
+    : id_(detail::new_series_cache_owner()),
+      tracer_(tracer),
       propagator_(std::move(propagator)),
       options_(std::move(options)),
       duration_(registry.create_histogram(
@@ -193,14 +196,40 @@ void HttpClientCall::finish(int status, std::string_view error_type) noexcept {
             .set_status(StatusCode::kError, answered ? std::string_view() : type);
       }
     }
-    const std::string port = server_port_ > 0 ? std::to_string(server_port_) : std::string();
-    instrumentation_.duration_.observe(seconds, {{"http_request_method", method_},
-                                                 {"server_address", server_address_},
-                                                 {"server_port", port},
-                                                 {"http_response_status_code", code}});
+    observe_duration(seconds, answered ? status : 0, code);
   } catch (...) {  // std::bad_alloc composing a label: the span still ends
   }
   span_.end(detail::wall_time_at(now));
+}
+
+void HttpClientCall::observe_duration(double seconds, int status, std::string_view code) {
+  // The series of a (method, server address, port, status) is usually in this thread's cache:
+  // the method is the tag, the address the text, and the status and port one code.
+  const HttpClientInstrumentation& in = instrumentation_;
+  const std::uint8_t tag = detail::http_method_index(method_);
+  const bool cacheable = server_port_ >= 0 && server_port_ <= 0xffff;
+  const int key = status * 0x10000 + (server_port_ > 0 ? server_port_ : 0);
+  if (cacheable) {
+    if (const detail::CachedSeries* cached =
+            detail::find_cached_series(in.id_, tag, server_address_, key)) {
+      (*cached)[0]->observe(seconds);
+      return;
+    }
+  }
+  const std::string port = server_port_ > 0 ? std::to_string(server_port_) : std::string();
+  bool lasting = false;
+  detail::HistogramSeries* series =
+      detail::MetricsAccess::find(in.duration_,
+                                  {{"http_request_method", method_},
+                                   {"server_address", server_address_},
+                                   {"server_port", port},
+                                   {"http_response_status_code", code}},
+                                  lasting);
+  if (series == nullptr) return;
+  series->observe(seconds);
+  if (lasting && cacheable) {
+    detail::store_cached_series(in.id_, tag, server_address_, key, {series, nullptr, nullptr});
+  }
 }
 
 const Propagator& default_propagator() noexcept {

@@ -71,6 +71,10 @@ void capture_headers(Span& span, std::string_view direction,
 
 }  // namespace
 
+std::uint8_t detail::http_method_index(std::string_view method) noexcept {
+  return method_index(method);
+}
+
 std::string_view normalized_http_method(std::string_view method) noexcept {
   return kMethods[method_index(method)];
 }

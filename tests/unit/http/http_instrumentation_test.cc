@@ -361,6 +361,46 @@ TEST_F(HttpInstrumentationTest, AClientCallInjectsItsSpanAndTimesTheRequest) {
                               "http_response_status_code=\"\"} 1"));
 }
 
+// The client keeps the series of a (method, address, port, status) in a per-thread cache:
+// calls that differ in any one of them, on one thread, one after the other, must each count in
+// their own series, and the same call again in the same one.
+TEST_F(HttpInstrumentationTest, ClientCallsCountInTheSeriesOfTheirOwnLabels) {
+  HttpClientInstrumentation http(traces_.tracer(), registry_, Propagator());
+  const auto call = [&http](std::string_view method, std::string_view url, int status) {
+    HttpClientCall one(http, {.method = method, .url = url});
+    if (status > 0) {
+      one.end(status);
+    } else {
+      one.fail("connection");
+    }
+  };
+  for (int round = 0; round < 3; ++round) {
+    call("GET", "http://stock.example:8081/items", 200);
+    call("GET", "http://stock.example:8082/items", 200);  // another port
+    call("GET", "http://stock.example/items", 200);       // the default port
+    call("GET", "http://stock.example:8081/items", 404);  // another status
+    call("PUT", "http://stock.example:8081/items", 200);  // another method
+    call("GET", "http://other.example:8081/items", 200);  // another address
+    call("GET", "http://stock.example:8081/items", 0);    // no response
+  }
+  const MetricSnapshot snapshot = MetricSnapshot::of(registry_);
+  const auto count = [&snapshot](std::string_view method, std::string_view address,
+                                 std::string_view port, std::string_view status) {
+    return snapshot.count("http_client_request_duration_seconds",
+                          {{"http_request_method", method},
+                           {"server_address", address},
+                           {"server_port", port},
+                           {"http_response_status_code", status}});
+  };
+  EXPECT_EQ(count("GET", "stock.example", "8081", "200"), 3u);
+  EXPECT_EQ(count("GET", "stock.example", "8082", "200"), 3u);
+  EXPECT_EQ(count("GET", "stock.example", "80", "200"), 3u);
+  EXPECT_EQ(count("GET", "stock.example", "8081", "404"), 3u);
+  EXPECT_EQ(count("PUT", "stock.example", "8081", "200"), 3u);
+  EXPECT_EQ(count("GET", "other.example", "8081", "200"), 3u);
+  EXPECT_EQ(count("GET", "stock.example", "8081", ""), 3u);
+}
+
 TEST_F(HttpInstrumentationTest, AClientSpanLastsAsLongAsTheRecordedDuration) {
   HttpClientInstrumentation http(traces_.tracer(), registry_, Propagator());
   {
