@@ -47,9 +47,9 @@ constexpr char fold_case(char c) noexcept {
 }  // namespace detail
 
 // ASCII case-insensitive equality, for header names. Eight characters at a time; a name spelled
-// the same way costs one comparison per eight characters.
-// The rest of a name (under eight characters, or the last eight of a longer one) is compared
-// as one more, overlapping, word: no loop over single characters.
+// the same way costs one comparison per eight characters. The rest of a name is compared as one
+// more word overlapping the last whole one, and a name of four to seven characters as two
+// overlapping halves: no loop over single characters.
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   const std::size_t size = a.size();
   if (size != b.size()) return false;

@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "propagation/simd_scan.h"
 #include "propagation/text.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace mmf {
 namespace {
@@ -92,14 +89,9 @@ bool normalise_properties(std::string_view raw, std::string& out) {
 }
 
 #if defined(__SSE2__)
-__m128i load16(const char* at) noexcept {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-}
-__m128i in_range(__m128i x, char low, char high) noexcept {
-  return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(low - 1))),
-                       _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(high + 1))));
-}
-__m128i equal(__m128i x, char c) noexcept { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+using detail::equal;
+using detail::in_range;
+using detail::load16;
 
 // Bit i set when byte i may not stay literal in an encoded value: outside 0x21-0x7e (bytes
 // from 0x80 are negative here), or '"', ',', ';', '\\', '%'.
@@ -127,52 +119,27 @@ unsigned token_stops(__m128i x) noexcept {
 }
 #endif
 
-// The first position from i on whose byte is not of a class (stops: its SSE2 test of sixteen
-// bytes; in_class: the same test of one byte), or text.size(). Sixteen bytes at a time; the
-// last, partial, block is tested by loading the text's last sixteen bytes (nothing is read
-// outside the text), and only a text under sixteen bytes goes byte by byte.
-template <class Stops, class InClass>
-inline std::size_t scan_run(std::string_view text, std::size_t i, Stops stops,
-                            InClass in_class) noexcept {
+// The end of the run of bytes from p on that stay literal in an encoded value (values are
+// mostly long literal runs: IDs, names), in [begin, end).
+const char* literal_run_end(const char* p, const char* begin, const char* end) noexcept {
 #if defined(__SSE2__)
-  const std::size_t size = text.size();
-  for (; i + 16 <= size; i += 16) {
-    if (const unsigned mask = stops(load16(text.data() + i))) {
-      return i + static_cast<std::size_t>(std::countr_zero(mask));
-    }
-  }
-  if (i < size && size >= 16) {
-    const unsigned mask = stops(load16(text.data() + size - 16)) >> (16 - (size - i));
-    return mask != 0 ? i + static_cast<std::size_t>(std::countr_zero(mask)) : size;
-  }
-#else
-  static_cast<void>(stops);
-#endif
-  while (i < text.size() && in_class(text[i])) ++i;
-  return i;
-}
-
-// The end of the run of bytes that stay literal in an encoded value, from i on (values are
-// mostly long literal runs: IDs, names).
-std::size_t literal_run_end(std::string_view value, std::size_t i) noexcept {
-  // Lambdas, not function pointers: each is a type of its own, so the tests are inlined.
-#if defined(__SSE2__)
-  return scan_run(
-      value, i, [](__m128i x) noexcept { return literal_stops(x); },
+  return detail::scan_run(
+      p, begin, end, [](__m128i x) noexcept { return literal_stops(x); },
       [](char c) noexcept { return stays_literal(c); });
 #else
-  return scan_run(value, i, nullptr, [](char c) noexcept { return stays_literal(c); });
+  return detail::scan_run(p, begin, end, nullptr, [](char c) noexcept { return stays_literal(c); });
 #endif
 }
 
-// The end of the run of tchars (a key) from i on.
-std::size_t token_run_end(std::string_view text, std::size_t i) noexcept {
+// The end of the run of tchars (a key) from p on, in [begin, end).
+const char* token_run_end(const char* p, const char* begin, const char* end) noexcept {
 #if defined(__SSE2__)
-  return scan_run(
-      text, i, [](__m128i x) noexcept { return token_stops(x); },
+  return detail::scan_run(
+      p, begin, end, [](__m128i x) noexcept { return token_stops(x); },
       [](char c) noexcept { return detail::is_tchar(c); });
 #else
-  return scan_run(text, i, nullptr, [](char c) noexcept { return detail::is_tchar(c); });
+  return detail::scan_run(p, begin, end, nullptr,
+                          [](char c) noexcept { return detail::is_tchar(c); });
 #endif
 }
 
@@ -217,14 +184,13 @@ bool parse_plain(std::string_view header, std::vector<Baggage::Entry>& entries) 
   const char* const begin = header.data();
   const char* p = begin;
   const char* const end = p + header.size();
-  const auto offset = [begin](const char* at) { return static_cast<std::size_t>(at - begin); };
   while (true) {
     const char* const key = p;
-    p = begin + token_run_end(header, offset(p));
+    p = token_run_end(p, begin, end);
     if (p == key || p == end || *p != '=') break;
     const std::string_view key_view(key, static_cast<std::size_t>(p - key));
     const char* const value = ++p;
-    p = begin + literal_run_end(header, offset(p));
+    p = literal_run_end(p, begin, end);
     const bool escaped = p != end && *p == '%';
     if (escaped) {
       while (p != end && is_baggage_octet(*p)) ++p;
@@ -374,15 +340,17 @@ void Baggage::append_encoded(std::string& out, std::string_view key, std::string
   out.append(key);
   out.push_back('=');
   // Runs of literal bytes (usually the whole value) are appended whole.
-  std::size_t i = 0;
+  const char* const begin = value.data();
+  const char* const end = begin + value.size();
+  const char* p = begin;
   while (true) {
-    const std::size_t run_end = literal_run_end(value, i);
-    out.append(value.data() + i, run_end - i);
-    if (run_end == value.size()) break;
-    const auto byte = static_cast<unsigned char>(value[run_end]);
+    const char* const run_end = literal_run_end(p, begin, end);
+    out.append(p, run_end);
+    if (run_end == end) break;
+    const auto byte = static_cast<unsigned char>(*run_end);
     const char escape[3] = {'%', kUpperHex[byte >> 4], kUpperHex[byte & 0x0f]};
     out.append(escape, 3);
-    i = run_end + 1;
+    p = run_end + 1;
   }
   if (!metadata.empty()) {
     out.push_back(';');

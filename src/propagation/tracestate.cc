@@ -2,18 +2,16 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
 #include "context/counters.h"
 #include "mmf/propagation.h"
 #include "mmf/trace_context.h"
+#include "propagation/simd_scan.h"
 #include "propagation/text.h"
 #include "propagation/trace_access.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace mmf {
 
@@ -90,17 +88,10 @@ constexpr bool has(char c, std::uint8_t classes) noexcept {
   return (kClasses[static_cast<unsigned char>(c)] & classes) != 0;
 }
 
-// Runs of key and value characters are skipped sixteen at a time with SSE2 (all x86-64 CPUs).
-// A run that ends less than sixteen bytes before the end of the text is checked by loading the
-// text's last sixteen bytes, so nothing is read outside it; texts under sixteen bytes go byte by
-// byte. Elsewhere, byte by byte with the table.
+// Runs of key and value characters are skipped sixteen at a time (detail::scan_run).
 #if defined(__SSE2__)
-inline __m128i in_range(__m128i x, char low, char high) noexcept {
-  return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(low - 1))),
-                       _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(high + 1))));
-}
-
-inline __m128i equal(__m128i x, char c) noexcept { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+using detail::equal;
+using detail::in_range;
 
 // Bit i set when byte i is not a key character (lcalpha, digit, '_', '-', '*', '/').
 inline int key_stops(__m128i x) noexcept {
@@ -123,23 +114,15 @@ inline int value_stops(__m128i x) noexcept {
 // The first byte from p on that is not of the class (kKeyChar or kValueChar), or end.
 template <std::uint8_t kClass>
 const char* skip_run(const char* p, const char* begin, const char* end) noexcept {
+  const auto in_class = [](char c) noexcept { return has(c, kClass); };
 #if defined(__SSE2__)
-  auto stops = [](const char* at) noexcept {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+  const auto stops = [](__m128i x) noexcept {
     return kClass == kKeyChar ? key_stops(x) : value_stops(x);
   };
-  for (; end - p >= 16; p += 16) {
-    if (const int mask = stops(p)) return p + std::countr_zero(static_cast<unsigned>(mask));
-  }
-  if (p != end && end - begin >= 16) {
-    const auto mask = static_cast<unsigned>(stops(end - 16)) >> (16 - (end - p));
-    return mask != 0 ? p + std::countr_zero(mask) : end;
-  }
 #else
-  static_cast<void>(begin);
+  const std::nullptr_t stops = nullptr;
 #endif
-  while (p != end && has(*p, kClass)) ++p;
-  return p;
+  return detail::scan_run(p, begin, end, stops, in_class);
 }
 
 // The fast path for what nearly every request carries: one field that is already a valid list

@@ -245,6 +245,14 @@ inline bool append_entry(SpanRecord& record, EntryKind entry_kind, AttributeType
   return append_entry(record, entry_kind, value.type(), key, encoded);
 }
 
+// Any attribute-like entry: scalars inline, arrays out of line.
+[[gnu::always_inline]] inline bool append_value(SpanRecord& record, EntryKind entry_kind,
+                                                std::string_view key, const AttributeValue& value,
+                                                std::size_t max_length) noexcept {
+  return value.is_array() ? record.append_array(entry_kind, key, value, max_length)
+                          : append_scalar(record, entry_kind, key, value, max_length);
+}
+
 }  // namespace
 
 SpanRecord* SpanRecord::create(TracerCore* core) noexcept {
@@ -283,8 +291,7 @@ bool SpanRecord::append(EntryKind entry_kind, AttributeType type, std::string_vi
 
 bool SpanRecord::append_attribute(EntryKind entry_kind, std::string_view key,
                                   const AttributeValue& value, std::size_t max_length) noexcept {
-  if (value.is_array()) return append_array(entry_kind, key, value, max_length);
-  return append_scalar(*this, entry_kind, key, value, max_length);
+  return append_value(*this, entry_kind, key, value, max_length);
 }
 
 bool SpanRecord::append_array(EntryKind entry_kind, std::string_view key,
@@ -356,8 +363,7 @@ bool SpanRecord::set_attribute(std::string_view key, const AttributeValue& value
     }
   }
   if (attribute_count >= max_count ||
-      !(value.is_array() ? append_array(EntryKind::kAttribute, key, value, max_length)
-                         : append_scalar(*this, EntryKind::kAttribute, key, value, max_length))) {
+      !append_value(*this, EntryKind::kAttribute, key, value, max_length)) {
     ++dropped_attributes;
     return false;
   }
