@@ -1,5 +1,7 @@
 #include "trace/tracer_core.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -70,6 +72,12 @@ TracerCore::TracerCore(TracerOptions options)
   views_.reserve(options_.batch.max_export_batch_size);
   staging_.reserve(options_.batch.max_export_batch_size * 32);
   thread_ = std::thread([this] { run(); });
+  // Spans may end as soon as this returns. A new thread can take milliseconds to be first
+  // scheduled (placed on the busy CPU that created it, it waits for the scheduler's next
+  // balancing tick), in which a fast request thread fills its queue and drops; waiting for it
+  // here costs the constructor that time once instead.
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_cv_.wait(lock, [this] { return started_; });
 }
 
 TracerCore::~TracerCore() {
@@ -341,7 +349,11 @@ void TracerCore::wake_exporter() noexcept {
 }
 
 void TracerCore::run() noexcept {
+  // Named for top -H, perf and gdb (at most 15 characters).
+  pthread_setname_np(pthread_self(), "mmf-span-export");
   std::unique_lock<std::mutex> lock(mutex_);
+  started_ = true;
+  done_cv_.notify_all();
   bool busy = false;  // the last round took at least a full batch: more is likely waiting
   while (true) {
     // Under sustained load the thread goes round again at once instead of sleeping until a

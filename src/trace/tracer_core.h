@@ -128,6 +128,7 @@ class TracerCore {
   std::condition_variable done_cv_;
   std::atomic<bool> wake_{false};
   std::atomic<bool> stopping_{false};
+  bool started_ = false;  // the thread is running (the constructor waits for it)
   bool stopped_ = false;  // the thread has exited
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   std::uint64_t flush_requested_ = 0;

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,6 +31,8 @@ class GateExporter final : public SpanExporter {
     open_cv_.wait(lock, [&] { return open_ || shut_down_; });
     if (shut_down_) return ExportResult::kFailure;
     exported_ += spans.size();
+    // Read only now, after the wait: the spans must still be what they were when lent.
+    for (const SpanView& span : spans) names_.emplace_back(span.name());
     return ExportResult::kSuccess;
   }
   void shutdown() noexcept override {
@@ -48,6 +53,10 @@ class GateExporter final : public SpanExporter {
     std::lock_guard<std::mutex> lock(mutex_);
     return exported_;
   }
+  std::vector<std::string> names() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return names_;
+  }
 
  private:
   std::mutex mutex_;
@@ -57,6 +66,7 @@ class GateExporter final : public SpanExporter {
   bool shut_down_ = false;
   int calls_ = 0;
   std::size_t exported_ = 0;
+  std::vector<std::string> names_;
 };
 
 TEST(PipelineTest, SpansFromManyThreadsAreAllExportedOnceAndCounted) {
@@ -115,6 +125,26 @@ TEST(PipelineTest, AFullQueueDropsAndCountsInsteadOfBlocking) {
   EXPECT_EQ(tracer.stats().spans_exported, 20u);
 }
 
+// While the exporter holds a batch, the thread keeps ending spans: they must not change the
+// spans lent to the exporter, and the queue keeps its room for max_queue_size spans waiting.
+TEST(PipelineTest, SpansLentToTheExporterAreNotOverwrittenWhileItHoldsThem) {
+  auto exporter = std::make_shared<GateExporter>();
+  Tracer tracer({.exporter = exporter,
+                 .batch = {.schedule_delay = std::chrono::hours(1),
+                           .max_queue_size = 8,
+                           .max_export_batch_size = 4}});
+  for (int i = 0; i < 4; ++i) tracer.start_span("first-" + std::to_string(i)).end();
+  exporter->wait_for_call();
+  for (int i = 0; i < 9; ++i) tracer.start_span("second-" + std::to_string(i)).end();
+  EXPECT_EQ(tracer.stats().dropped_queue_full, 1u) << "8 wait beside the 4 lent, the ninth drops";
+  exporter->open();
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  const std::vector<std::string> names = exporter->names();
+  ASSERT_EQ(names.size(), 12u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(names[i], "first-" + std::to_string(i));
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(names[4 + i], "second-" + std::to_string(i));
+}
+
 TEST(PipelineTest, FailedExportsAreCountedAsDrops) {
   auto exporter = std::make_shared<InMemorySpanExporter>();
   exporter->set_failing(true);
@@ -151,6 +181,31 @@ TEST(PipelineTest, AWakeUpThatRacesTheExportThreadBackToItsWaitIsNotLost) {
     ASSERT_EQ(exporter->size(), i) << "span " << i << " waits for the schedule delay";
   }
   EXPECT_EQ(tracer.stats().dropped_queue_full, 0u);
+}
+
+// How many of this process's threads carry the given name (/proc/self/task/*/comm).
+int threads_named(const std::string& name) {
+  int count = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++count;
+  }
+  return count;
+}
+
+// Spans may end as soon as the Tracer exists: its export thread must already be running, not
+// merely created (a new thread can wait milliseconds for its first turn on a busy CPU, time in
+// which a fast request thread fills its queue).
+TEST(PipelineTest, TheExportThreadIsRunningWhenTheTracerIsMadeAndGoneAfterIt) {
+  const int before = threads_named("mmf-span-export");
+  for (int round = 0; round < 20; ++round) {
+    {
+      Tracer tracer({.exporter = std::make_shared<InMemorySpanExporter>()});
+      ASSERT_EQ(threads_named("mmf-span-export"), before + 1) << "round " << round;
+    }
+    ASSERT_EQ(threads_named("mmf-span-export"), before) << "round " << round;
+  }
 }
 
 TEST(PipelineTest, ShutdownReturnsInTimeWhenTheExporterHangs) {
