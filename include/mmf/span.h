@@ -64,7 +64,11 @@ class Span {
   Span& operator=(Span&& other) noexcept;  // ends the span this one held
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
-  ~Span() { end(); }
+  // The check is inline: a span that records nothing (most, at a low sampling rate) ends
+  // without a call.
+  ~Span() {
+    if (record_ != nullptr) end();
+  }
 
   // True while the span is recorded (sampled, or kept for error/slow retention) and not ended.
   bool is_recording() const noexcept { return record_ != nullptr; }
@@ -74,7 +78,10 @@ class Span {
   // Attribute keys are copied; setting a key again replaces its value. Over the attribute count
   // limit, new keys are dropped (and counted); values longer than the length limit are cut at a
   // UTF-8 character boundary. An empty key is ignored.
-  Span& set_attribute(std::string_view key, const AttributeValue& value) noexcept;
+  Span& set_attribute(std::string_view key, const AttributeValue& value) noexcept {
+    if (record_ != nullptr) record_attribute(key, value);
+    return *this;
+  }
   Span& add_event(std::string_view name, std::initializer_list<Attribute> attributes = {},
                   std::optional<TimePoint> time = std::nullopt) noexcept;
   // The OpenTelemetry exception event: exception.type, exception.message and, when given,
@@ -101,6 +108,8 @@ class Span {
 
  private:
   friend class detail::TracerCore;
+  void record_attribute(std::string_view key, const AttributeValue& value) noexcept;
+
   Span(detail::SpanRecord* record, SpanContext context) noexcept
       : record_(record), context_(std::move(context)) {}
 

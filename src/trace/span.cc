@@ -27,11 +27,10 @@ Span& Span::operator=(Span&& other) noexcept {
   return *this;
 }
 
-Span& Span::set_attribute(std::string_view key, const AttributeValue& value) noexcept {
-  if (record_ == nullptr || key.empty()) return *this;
+void Span::record_attribute(std::string_view key, const AttributeValue& value) noexcept {
+  if (key.empty()) return;
   const SpanLimits& limits = record_->core->limits();
   record_->set_attribute(key, value, limits.attribute_count, limits.attribute_value_length);
-  return *this;
 }
 
 Span& Span::add_event(std::string_view name, std::initializer_list<Attribute> attributes,
