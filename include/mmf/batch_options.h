@@ -6,7 +6,9 @@
 //   OTEL_BSP_MAX_EXPORT_BATCH_SIZE  max_export_batch_size    512 spans
 //
 // max_queue_size bounds the spans waiting in each thread's queue (the pipeline keeps one queue
-// per thread that ends spans, so that ending a span never contends with another thread).
+// per thread that ends spans, so that ending a span never contends with another thread). A
+// queue also has room for the spans of one batch being exported, which the exporter reads in
+// place.
 #pragma once
 
 #include <chrono>

@@ -69,9 +69,7 @@ TracerCore::TracerCore(TracerOptions options)
   if (options_.retention.enabled) {
     retention_ = std::make_unique<RetentionTable>(options_.retention.memory_budget_bytes);
   }
-  batch_.reserve(options_.batch.max_export_batch_size);
   views_.reserve(options_.batch.max_export_batch_size);
-  staging_.reserve(options_.batch.max_export_batch_size * 32);
   thread_ = std::thread([this] { run(); });
   // Spans may end as soon as this returns. A new thread can take milliseconds to be first
   // scheduled (placed on the busy CPU that created it, it waits for the scheduler's next
@@ -95,7 +93,8 @@ std::shared_ptr<ThreadSlot> TracerCore::acquire_slot() {
       return slot;
     }
   }
-  auto slot = std::make_shared<ThreadSlot>(options_.batch.max_queue_size);
+  auto slot = std::make_shared<ThreadSlot>(options_.batch.max_queue_size,
+                                           options_.batch.max_export_batch_size);
   slot->queue.in_use.store(true, std::memory_order_relaxed);
   slots_.push_back(slot);
   return slot;
@@ -408,37 +407,31 @@ std::size_t TracerCore::drain(std::chrono::steady_clock::time_point deadline) no
   const std::size_t batch_size = options_.batch.max_export_batch_size;
   for (const auto& slot : slots) {
     // What is there now; spans that end meanwhile wait for the next round.
-    for (std::size_t left = slot->queue.size(); left > 0; --left) {
+    for (std::size_t left = slot->queue.unread(); left > 0; --left) {
       std::size_t size = 0;
-      const unsigned char* message = slot->queue.peek(size);
+      const unsigned char* message = slot->queue.read(size);
       if (message == nullptr) break;
-      try {
-        const std::size_t at = staging_.size();
-        staging_.resize(at + (size + 7) / 8);
-        std::memcpy(staging_.data() + at, message, size);
-        batch_.push_back(at);
-      } catch (...) {  // out of memory: this span is lost
-        dropped_export_failed_.fetch_add(1, std::memory_order_relaxed);
-      }
-      slot->queue.release();
+      // The exporter reads the span where it lies in the queue (views_ has room for a batch).
+      views_.emplace_back(*reinterpret_cast<const SpanRecord*>(message));
       ++taken;
-      if (batch_.size() == batch_size) export_batch(deadline);
+      if (views_.size() == batch_size) {
+        slot->queue.publish_read();
+        export_batch(slots, deadline);
+      }
     }
+    slot->queue.publish_read();
   }
-  if (!batch_.empty()) export_batch(deadline);
+  if (!views_.empty()) export_batch(slots, deadline);
   return taken;
 }
 
-void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) noexcept {
-  const std::size_t count = batch_.size();
+void TracerCore::export_batch(std::span<const std::shared_ptr<ThreadSlot>> slots,
+                              std::chrono::steady_clock::time_point deadline) noexcept {
+  const std::size_t count = views_.size();
   if (options_.exporter) {
     const auto started = std::chrono::steady_clock::now();
     ExportResult result = ExportResult::kFailure;
     try {
-      views_.clear();
-      for (const std::size_t at : batch_) {
-        views_.emplace_back(*reinterpret_cast<const SpanRecord*>(staging_.data() + at));
-      }
       result = options_.exporter->export_spans(
           views_, options_.resource, {options_.scope_name, options_.scope_version}, deadline);
     } catch (...) {
@@ -457,8 +450,9 @@ void TracerCore::export_batch(std::chrono::steady_clock::time_point deadline) no
       dropped_export_failed_.fetch_add(count, std::memory_order_relaxed);
     }
   }
-  batch_.clear();
-  staging_.clear();
+  views_.clear();
+  // The exporter is done with the spans: their room in the queues goes back to the threads.
+  for (const auto& slot : slots) slot->queue.release_read();
 }
 
 bool TracerCore::force_flush(std::chrono::milliseconds timeout) noexcept {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -21,9 +22,11 @@ namespace mmf::detail {
 // What one thread does with one pipeline: its queue of ended spans and its own counters (each
 // written by that thread only, read by anyone).
 struct ThreadSlot {
-  // Room for max_spans spans of 256 bytes on average (at least 64 KiB).
-  explicit ThreadSlot(std::size_t max_spans)
-      : queue(max_spans, std::max<std::size_t>(64 * 1024, max_spans * 256)) {}
+  // Room for max_queue spans waiting and the spans of a batch being exported (which stay in the
+  // queue until the exporter is done with them), 256 bytes a span on average (at least 64 KiB).
+  ThreadSlot(std::size_t max_queue, std::size_t max_batch)
+      : queue(max_queue, max_batch,
+              std::max<std::size_t>(64 * 1024, (max_queue + max_batch) * 256)) {}
 
   void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -85,8 +88,9 @@ class TracerCore {
   // Exports what every queue holds now, in batches (exporter thread).
   // Returns how many spans it took.
   std::size_t drain(std::chrono::steady_clock::time_point deadline) noexcept;
-  // Exports batch_ and frees its records (exporter thread).
-  void export_batch(std::chrono::steady_clock::time_point deadline) noexcept;
+  // Exports views_, then gives their room in the queues back (exporter thread).
+  void export_batch(std::span<const std::shared_ptr<ThreadSlot>> slots,
+                    std::chrono::steady_clock::time_point deadline) noexcept;
   // Puts a sampled record in the slot's queue, or drops and counts it.
   void enqueue(ThreadSlot& slot, SpanRecord* record) noexcept;
   // Wakes the export thread for a queue that holds a batch (wake_ already set by the caller).
@@ -110,16 +114,7 @@ class TracerCore {
   mutable std::mutex slots_mutex_;
   std::vector<std::shared_ptr<ThreadSlot>> slots_;
 
-  // An 8-byte word that a vector's resize() leaves as it is: each span copy is written over at
-  // once, so zeroing it first would only double the exporter thread's writes.
-  struct Word {
-    Word() noexcept {}  // NOLINT(modernize-use-equals-default): = default would zero
-    std::uint64_t bits;
-  };
-  // The exporter thread's batch: span copies taken out of the queues (8-byte aligned), where each
-  // starts, and the views lent to the exporter.
-  std::vector<Word> staging_;
-  std::vector<std::size_t> batch_;
+  // The exporter thread's batch: views of spans that stay in the queues until it is exported.
   std::vector<SpanView> views_;
 
   // The exporter thread's state.

@@ -145,6 +145,30 @@ TEST(PipelineTest, SpansLentToTheExporterAreNotOverwrittenWhileItHoldsThem) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(names[4 + i], "second-" + std::to_string(i));
 }
 
+// The same for the queue's bytes (64 KiB at least): spans of about 6 KB each, ten of which
+// fill it. The exporter reads the spans where they lie in the queue: were the lent spans' bytes
+// given back before it is done, the later spans would all fit, wrapping round over them.
+TEST(PipelineTest, TheBytesOfLentSpansAreNotReusedWhileTheExporterHoldsThem) {
+  auto exporter = std::make_shared<GateExporter>();
+  Tracer tracer({.exporter = exporter,
+                 .batch = {.schedule_delay = std::chrono::hours(1),
+                           .max_queue_size = 64,
+                           .max_export_batch_size = 4}});
+  const auto name = [](const std::string& prefix, int i) {
+    return prefix + std::to_string(i) + std::string(6000, static_cast<char>('a' + i));
+  };
+  for (int i = 0; i < 4; ++i) tracer.start_span(name("first-", i)).end();
+  exporter->wait_for_call();
+  for (int i = 0; i < 8; ++i) tracer.start_span(name("second-", i)).end();
+  EXPECT_EQ(tracer.stats().dropped_queue_full, 2u) << "six fit beside the four lent";
+  exporter->open();
+  ASSERT_TRUE(tracer.force_flush(seconds(10)));
+  const std::vector<std::string> names = exporter->names();
+  ASSERT_EQ(names.size(), 10u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(names[i], name("first-", i));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(names[4 + i], name("second-", i));
+}
+
 TEST(PipelineTest, FailedExportsAreCountedAsDrops) {
   auto exporter = std::make_shared<InMemorySpanExporter>();
   exporter->set_failing(true);
