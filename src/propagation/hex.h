@@ -111,27 +111,26 @@ inline void encode_hex_swar(const std::uint8_t* in, std::size_t n, char* out) no
 #if defined(__SSE2__)
 // The same with SSE2 (every x86-64 CPU has it): sixteen characters per instruction.
 
+// One block of 16 lowercase hex characters: their validity into bad (a bit set for each other
+// character), the 8 bytes they encode into the low 8 bits of each 16-bit lane (pack two blocks
+// with _mm_packus_epi16). Bytes from 0x80 are negative here and fail both ranges.
+inline __m128i decode_hex_block_sse2(const char* at, int& bad) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
+  bad |= _mm_movemask_epi8(_mm_or_si128(digit, letter)) ^ 0xffff;
+  const __m128i nibbles =
+      _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  // Lane i holds character 2i (low byte) and 2i+1 (high byte): (low << 4) | high.
+  return _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nibbles, 4), _mm_srli_epi16(nibbles, 8)),
+                       _mm_set1_epi16(0x00ff));
+}
+
 // Decodes 2*n lowercase hex characters into n bytes, n a multiple of 8.
 inline bool decode_hex_sse2(const char* in, std::size_t n, std::uint8_t* out) noexcept {
-  const __m128i below_digits = _mm_set1_epi8('0' - 1);
-  const __m128i above_digits = _mm_set1_epi8('9' + 1);
-  const __m128i below_letters = _mm_set1_epi8('a' - 1);
-  const __m128i above_letters = _mm_set1_epi8('f' + 1);
-  // One 16-character block: validity into bad, the 8 bytes into the low 8 bits of each
-  // 16-bit lane. Bytes from 0x80 are negative here and fail both ranges.
-  auto block = [&](const char* at, int& bad) noexcept {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-    const __m128i digit =
-        _mm_and_si128(_mm_cmpgt_epi8(x, below_digits), _mm_cmplt_epi8(x, above_digits));
-    const __m128i letter =
-        _mm_and_si128(_mm_cmpgt_epi8(x, below_letters), _mm_cmplt_epi8(x, above_letters));
-    bad |= _mm_movemask_epi8(_mm_or_si128(digit, letter)) ^ 0xffff;
-    const __m128i nibbles = _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0f)),
-                                         _mm_and_si128(letter, _mm_set1_epi8(9)));
-    // Lane i holds character 2i (low byte) and 2i+1 (high byte): (low << 4) | high.
-    return _mm_and_si128(_mm_or_si128(_mm_slli_epi16(nibbles, 4), _mm_srli_epi16(nibbles, 8)),
-                         _mm_set1_epi16(0x00ff));
-  };
+  const auto block = decode_hex_block_sse2;
   int bad = 0;
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {

@@ -274,6 +274,62 @@ TEST(Traceparent, RejectsVersion00WithTrailingData) {
   EXPECT_TRUE(Rejected(suite_traceparent() + "-what-the-future-will-be-like"));
 }
 
+// The grammar of a 55-character traceparent written out plainly, the reference for the
+// parser's fast path: what it accepts and the IDs and flags it reads.
+struct Expected {
+  bool valid = false;
+  std::string trace_id;
+  std::string span_id;
+  std::uint8_t flags = 0;
+};
+
+Expected by_the_grammar(std::string_view v) {
+  const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  const auto all_hex = [&](std::size_t from, std::size_t count) {
+    for (std::size_t i = from; i < from + count; ++i) {
+      if (!hex(v[i])) return false;
+    }
+    return true;
+  };
+  const auto not_zero = [&](std::size_t from, std::size_t count) {
+    return v.substr(from, count).find_first_not_of('0') != std::string_view::npos;
+  };
+  Expected expected;
+  expected.valid = v.size() == 55 && all_hex(0, 2) && v.substr(0, 2) != "ff" && v[2] == '-' &&
+                   all_hex(3, 32) && v[35] == '-' && all_hex(36, 16) && v[52] == '-' &&
+                   all_hex(53, 2) && not_zero(3, 32) && not_zero(36, 16);
+  if (expected.valid) {
+    expected.trace_id = std::string(v.substr(3, 32));
+    expected.span_id = std::string(v.substr(36, 16));
+    expected.flags = static_cast<std::uint8_t>(
+        std::stoi(std::string(v.substr(53, 2)), nullptr, 16) & TraceFlags::kKnown);
+  }
+  return expected;
+}
+
+// Every byte value at every position of a valid value: the parser (whose fast path takes
+// version 00 at exactly this length) agrees with the grammar on each.
+TEST(Traceparent, EveryOneByteChangeOfAValidValueIsJudgedAsTheGrammarSays) {
+  const std::string base = traceparent("00", kSpecTraceId, kSpecSpanId, "03");
+  int accepted = 0;
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string value = base;
+      value[at] = static_cast<char>(byte);
+      const Expected expected = by_the_grammar(value);
+      const std::optional<SpanContext> parsed = parse_traceparent(value);
+      ASSERT_EQ(parsed.has_value(), expected.valid) << "byte " << byte << " at " << at;
+      if (!parsed) continue;
+      ++accepted;
+      ASSERT_EQ(parsed->trace_id.to_hex(), expected.trace_id) << "byte " << byte << " at " << at;
+      ASSERT_EQ(parsed->span_id.to_hex(), expected.span_id) << "byte " << byte << " at " << at;
+      ASSERT_EQ(parsed->flags.bits(), expected.flags) << "byte " << byte << " at " << at;
+      ASSERT_TRUE(parsed->is_remote);
+    }
+  }
+  EXPECT_GT(accepted, 55 * 15) << "most hex changes are valid values";
+}
+
 TEST(Traceparent, AcceptsFutureVersionOfTheVersion00Length) {
   EXPECT_TRUE(AcceptedWithSuiteIds(traceparent("cc", kSuiteTraceId, kSuiteSpanId, "01")));
   EXPECT_TRUE(AcceptedWithSuiteIds(traceparent("01", kSuiteTraceId, kSuiteSpanId, "01")));
