@@ -89,7 +89,7 @@ struct TracerStats {
   std::uint64_t retained_exported = 0;         // unsampled spans exported by error/slow retention
   std::uint64_t retained_discarded = 0;        // unsampled spans retention held, then let go
   std::uint64_t dropped_retention_budget = 0;  // not recorded: retention memory budget full
-  std::uint64_t queue_depth = 0;               // spans waiting to be exported, now
+  std::uint64_t queue_depth = 0;               // in the queues now (waiting or being exported)
   std::uint64_t export_nanos_total = 0;        // time spent in export_spans()
 };
 
