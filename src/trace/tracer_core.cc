@@ -74,9 +74,10 @@ TracerCore::TracerCore(TracerOptions options)
   // Spans may end as soon as this returns. A new thread can take milliseconds to be first
   // scheduled (placed on the busy CPU that created it, it waits for the scheduler's next
   // balancing tick), in which a fast request thread fills its queue and drops; waiting for it
-  // here costs the constructor that time once instead.
+  // here costs the constructor that time once instead. Not forever: nothing may depend on a
+  // thread starting while this one holds whatever it holds (a loader lock, say).
   std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [this] { return started_; });
+  done_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return started_; });
 }
 
 TracerCore::~TracerCore() {
