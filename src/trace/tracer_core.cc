@@ -8,7 +8,6 @@
 
 #include "context/access.h"
 #include "context/fast_ids.h"
-#include "mmf/tracer.h"
 #include "trace/clock.h"
 
 namespace mmf::detail {
