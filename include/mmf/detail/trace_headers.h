@@ -21,22 +21,22 @@ namespace detail {
 // tracestate and baggage may come as several header fields; more than this many are ignored.
 inline constexpr std::size_t kMaxListFields = 16;
 
-// True when name is lower (lowercase letters only, at least 8) in any letter case. Setting bit
-// 0x20 maps an uppercase letter to its lowercase one and no other byte to a lowercase letter, so
-// this is an exact case-insensitive comparison for names made of letters.
+// True when name is lower (lowercase letters only, 8 to 16 of them) in any letter case. Setting
+// bit 0x20 maps an uppercase letter to its lowercase one and no other byte to a lowercase
+// letter, so this is an exact case-insensitive comparison for names made of letters. The name
+// is compared as two words: its first eight characters and its last eight (which overlap).
 template <std::size_t N>
 inline bool is_letters_name(std::string_view name, const char (&lower)[N]) noexcept {
-  static_assert(N - 1 >= 8, "compares the first eight characters as one word");
+  static_assert(N - 1 >= 8 && N - 1 <= 16, "compares two eight-character words");
   if (name.size() != N - 1) return false;
-  std::uint64_t got;
-  std::uint64_t want;
-  std::memcpy(&got, name.data(), 8);
-  std::memcpy(&want, lower, 8);
-  if ((got | 0x2020202020202020ULL) != want) return false;
-  for (std::size_t i = 8; i < N - 1; ++i) {
-    if ((name[i] | 0x20) != lower[i]) return false;
-  }
-  return true;
+  const auto word_at = [](const char* at) noexcept {
+    std::uint64_t word;
+    std::memcpy(&word, at, 8);
+    return word;
+  };
+  constexpr std::uint64_t kCase = 0x2020202020202020ULL;
+  return (((word_at(name.data()) | kCase) ^ word_at(lower)) |
+          ((word_at(name.data() + N - 9) | kCase) ^ word_at(lower + N - 9))) == 0;
 }
 
 // A view left uninitialised by default, so that the array below costs nothing to set up.
@@ -73,6 +73,7 @@ struct TraceHeaders {
 
   // Returns true when name is one of the trace context headers (and records it).
   bool add(std::string_view name, std::string_view value) noexcept {
+    if (name.size() - 10 > 1) return false;  // one test for all but the 10 and 11 long names
     if (is_letters_name(name, "traceparent")) {
       if (traceparent_fields == 0) traceparent = value;
       if (traceparent_fields < 255) ++traceparent_fields;

@@ -470,6 +470,29 @@ TEST(ExtractTraceContext, IgnoresSimilarHeaderNames) {
   }
 }
 
+// The two names are compared as words: every byte value at every position of each is taken
+// for the name exactly when it is the same letter in either case.
+TEST(ExtractTraceContext, ReadsTheTraceHeadersUnderTheirNamesInAnyCaseAndNoOther) {
+  const std::string state = "rojo=00f067aa0ba902b7";
+  for (const std::string_view name :
+       {std::string_view("traceparent"), std::string_view("tracestate")}) {
+    for (std::size_t at = 0; at < name.size(); ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string changed(name);
+        changed[at] = static_cast<char>(byte);
+        const bool same = changed[at] == name[at] || changed[at] == name[at] - 'a' + 'A';
+        HeaderList headers{{std::string(name == "traceparent" ? "tracestate" : "traceparent"),
+                            name == "traceparent" ? state : suite_traceparent()},
+                           {changed, name == "traceparent" ? suite_traceparent() : state}};
+        const SpanContext extracted = extract_trace_context(headers);
+        const bool read =
+            name == "traceparent" ? extracted.is_valid() : extracted.trace_state.header() == state;
+        ASSERT_EQ(read, same) << "\"" << changed << "\"";
+      }
+    }
+  }
+}
+
 TEST(ExtractTraceContext, RepeatedTraceparentRestartsTheTrace) {
   CounterDelta counters;
   const HeaderList headers{
