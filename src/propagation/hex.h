@@ -130,16 +130,15 @@ inline __m128i decode_hex_block_sse2(const char* at, int& bad) noexcept {
 
 // Decodes 2*n lowercase hex characters into n bytes, n a multiple of 8.
 inline bool decode_hex_sse2(const char* in, std::size_t n, std::uint8_t* out) noexcept {
-  const auto block = decode_hex_block_sse2;
   int bad = 0;
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m128i first = block(in + 2 * i, bad);
-    const __m128i second = block(in + 2 * i + 16, bad);
+    const __m128i first = decode_hex_block_sse2(in + 2 * i, bad);
+    const __m128i second = decode_hex_block_sse2(in + 2 * i + 16, bad);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(first, second));
   }
   if (i < n) {
-    const __m128i half = block(in + 2 * i, bad);
+    const __m128i half = decode_hex_block_sse2(in + 2 * i, bad);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(half, half));
   }
   return bad == 0;

@@ -414,12 +414,8 @@ std::size_t TracerCore::drain(std::chrono::steady_clock::time_point deadline) no
       // The exporter reads the span where it lies in the queue (views_ has room for a batch).
       views_.emplace_back(*reinterpret_cast<const SpanRecord*>(message));
       ++taken;
-      if (views_.size() == batch_size) {
-        slot->queue.publish_read();
-        export_batch(slots, deadline);
-      }
+      if (views_.size() == batch_size) export_batch(slots, deadline);
     }
-    slot->queue.publish_read();
   }
   if (!views_.empty()) export_batch(slots, deadline);
   return taken;
@@ -428,6 +424,8 @@ std::size_t TracerCore::drain(std::chrono::steady_clock::time_point deadline) no
 void TracerCore::export_batch(std::span<const std::shared_ptr<ThreadSlot>> slots,
                               std::chrono::steady_clock::time_point deadline) noexcept {
   const std::size_t count = views_.size();
+  // The lent spans no longer wait: the threads count them apart from max_queue_size meanwhile.
+  for (const auto& slot : slots) slot->queue.publish_read();
   if (options_.exporter) {
     const auto started = std::chrono::steady_clock::now();
     ExportResult result = ExportResult::kFailure;
