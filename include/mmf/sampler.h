@@ -52,9 +52,9 @@ class Sampler {
   // The decision alone, for samplers that never add attributes or change the tracestate (all of
   // this library's): the tracer calls it instead of should_sample() when decision_only() is
   // true, and so builds no SamplingResult for the many spans a low sample rate drops.
-  virtual SamplingDecision decide(const SamplingParameters& parameters) noexcept {
-    return should_sample(parameters).decision;
-  }
+  // (Defined out of line, so that a caller's compiler never guesses this body and inlines its
+  // SamplingResult into the caller: the tracer's start_span() grew a frame that large for it.)
+  virtual SamplingDecision decide(const SamplingParameters& parameters) noexcept;
   bool decision_only() const noexcept { return decision_only_; }
 
  protected:

@@ -61,30 +61,35 @@ struct Xoshiro {
 // and trivially destructible: other files read it directly, with no initialisation check.
 extern constinit thread_local Xoshiro tls_rng;
 
+// Draws again, from the generator's next words, whichever of the IDs came out all zeros (one
+// draw in 2^64): out of line, so that new_span_ids() has no loop and no second path.
+void redraw_zero_ids(TraceId* trace_id, SpanId& span_id) noexcept;
+
 // Fresh IDs from this thread's default generator: a span ID, and a trace ID when trace_id is
 // not null. Neither is ever all zeros. The IDs are built in registers (bit_cast), not in a byte
 // array that is then copied: the copy would wait for the array's stores.
 inline void new_span_ids(TraceId* trace_id, SpanId& span_id) noexcept {
   Xoshiro& rng = tls_rng;
   rng.reseed_after_fork();
+  // Three words whether a trace ID is wanted or not: one path, with the generator's state in
+  // registers from load to store (two paths made the compiler spill it to the stack).
   std::uint64_t s0 = rng.s[0], s1 = rng.s[1], s2 = rng.s[2], s3 = rng.s[3];
-  if (trace_id != nullptr) {
-    std::array<std::uint64_t, 2> words{Xoshiro::step(s0, s1, s2, s3),
-                                       Xoshiro::step(s0, s1, s2, s3)};
-    while (words[0] == 0 && words[1] == 0) [[unlikely]] {
-        words = {Xoshiro::step(s0, s1, s2, s3), Xoshiro::step(s0, s1, s2, s3)};
-      }
-    *trace_id = TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(words));
-  }
-  std::uint64_t value = Xoshiro::step(s0, s1, s2, s3);
-  while (value == 0) [[unlikely]] {
-      value = Xoshiro::step(s0, s1, s2, s3);
-    }
+  const std::uint64_t span_word = Xoshiro::step(s0, s1, s2, s3);
+  const std::array<std::uint64_t, 2> trace_words{Xoshiro::step(s0, s1, s2, s3),
+                                                 Xoshiro::step(s0, s1, s2, s3)};
   rng.s[0] = s0;
   rng.s[1] = s1;
   rng.s[2] = s2;
   rng.s[3] = s3;
-  span_id = SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(value));
+  span_id = SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(span_word));
+  bool zero = span_word == 0;
+  if (trace_id != nullptr) {
+    *trace_id = TraceId(std::bit_cast<std::array<std::uint8_t, TraceId::kSize>>(trace_words));
+    zero |= (trace_words[0] | trace_words[1]) == 0;
+  }
+  if (zero) [[unlikely]] {
+    redraw_zero_ids(trace_id, span_id);
+  }
 }
 
 }  // namespace mmf::detail

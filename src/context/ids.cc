@@ -88,6 +88,11 @@ SpanId new_span_id() noexcept {
   return SpanId(std::bit_cast<std::array<std::uint8_t, SpanId::kSize>>(value));
 }
 
+void detail::redraw_zero_ids(TraceId* trace_id, SpanId& span_id) noexcept {
+  if (trace_id != nullptr && !trace_id->is_valid()) *trace_id = new_trace_id();
+  if (!span_id.is_valid()) span_id = new_span_id();
+}
+
 std::string new_uuid_v7() {
   using namespace std::chrono;
   const auto since_epoch = system_clock::now().time_since_epoch();

@@ -172,6 +172,10 @@ std::optional<double> parse_number(std::string_view text) {
 
 }  // namespace
 
+SamplingDecision Sampler::decide(const SamplingParameters& parameters) noexcept {
+  return should_sample(parameters).decision;
+}
+
 std::shared_ptr<Sampler> always_on_sampler() {
   static const auto sampler = std::make_shared<ConstantSampler>(true);
   return sampler;

@@ -38,6 +38,23 @@ thread_local SlotCache tls_slots;
 const SpanContext g_empty_span_context;
 const SpanContext& empty_span_context() noexcept { return g_empty_span_context; }
 
+// Copies that start_span() rarely makes, out of line: inlined, their temporaries (a TraceState
+// is 128 bytes) enlarged the stack frame that every span sets up, and they added to its code.
+[[gnu::noinline]] void copy_trace_state(TraceState& to, const TraceState& from) noexcept {
+  try {
+    to = from;
+  } catch (...) {  // a list too long to live inline, and no memory for it: propagate none
+    to = TraceState();
+  }
+}
+[[gnu::noinline]] void copy_span_context(SpanContext& to, const SpanContext& from) noexcept {
+  to.trace_id = from.trace_id;
+  to.span_id = from.span_id;
+  to.flags = from.flags;
+  to.is_remote = from.is_remote;
+  copy_trace_state(to.trace_state, from.trace_state);
+}
+
 // A new span's flags and tracestate. A new trace ID comes from a random generator: the W3C
 // random flag says so. A child keeps what its parent said, and its parent's tracestate unless
 // the sampler gave one.
@@ -49,9 +66,9 @@ inline void set_flags_and_state(SpanContext& context, const SpanContext& parent_
   context.flags =
       TraceFlags(static_cast<std::uint8_t>(random | (sampled ? TraceFlags::kSampled : 0)));
   if (sampling != nullptr && sampling->trace_state) {
-    context.trace_state = *sampling->trace_state;
+    copy_trace_state(context.trace_state, *sampling->trace_state);
   } else if (has_parent && !parent_span.trace_state.empty()) {
-    context.trace_state = parent_span.trace_state;  // (a copy costs a call even when empty)
+    copy_trace_state(context.trace_state, parent_span.trace_state);  // (a call even when empty)
   }
 }
 
@@ -133,17 +150,16 @@ ThreadSlot* TracerCore::local_slot_slow() noexcept {
   // with no second SpanContext (128 bytes of it a TraceState) built beside it and moved in.
   Span span;
   SpanContext& context = span.context_;
-  if (!options_.enabled) {
-    context = parent_span;
+  if (!options_.enabled) [[unlikely]] {
+    copy_span_context(context, parent_span);
     return span;
   }
   const bool has_parent = parent_span.is_valid();
-  if (custom_ids_ == nullptr) {
+  if (custom_ids_ == nullptr) [[likely]] {
     if (has_parent) context.trace_id = parent_span.trace_id;
     new_span_ids(has_parent ? nullptr : &context.trace_id, context.span_id);
   } else {
-    context.trace_id = has_parent ? parent_span.trace_id : custom_ids_->new_trace_id();
-    context.span_id = custom_ids_->new_span_id();
+    custom_span_ids(context, parent_span, has_parent);
   }
   const SamplingParameters parameters{
       parent_span, context.trace_id, name, options.kind,
@@ -161,8 +177,7 @@ ThreadSlot* TracerCore::local_slot_slow() noexcept {
     begin_span(span, name, options, parent, decision, nullptr);
     return span;
   }
-  const SamplingResult sampling = options_.sampler->should_sample(parameters);
-  begin_span(span, name, options, parent, sampling.decision, &sampling);
+  sample_and_begin_span(span, name, options, parent, parameters);
   return span;
 }
 
@@ -177,6 +192,21 @@ Span Tracer::start_span(std::string_view name, const SpanOptions& options) noexc
 }  // namespace mmf
 
 namespace mmf::detail {
+
+void TracerCore::custom_span_ids(SpanContext& context, const SpanContext& parent_span,
+                                 bool has_parent) noexcept {
+  context.trace_id = has_parent ? parent_span.trace_id : custom_ids_->new_trace_id();
+  context.span_id = custom_ids_->new_span_id();
+}
+
+// Out of line: its SamplingResult (attributes and a tracestate) would otherwise make every
+// start_span() set up a frame that large, though most samplers never build one.
+void TracerCore::sample_and_begin_span(Span& span, std::string_view name,
+                                       const SpanOptions& options, const ContextData* parent,
+                                       const SamplingParameters& parameters) noexcept {
+  const SamplingResult sampling = options_.sampler->should_sample(parameters);
+  begin_span(span, name, options, parent, sampling.decision, &sampling);
+}
 
 void TracerCore::begin_span(Span& span, std::string_view name, const SpanOptions& options,
                             const ContextData* parent, SamplingDecision decision,

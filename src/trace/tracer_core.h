@@ -100,6 +100,15 @@ class TracerCore {
   // start_span() after the sampler, on the span start_span() returns (its IDs already set):
   // makes it recording, or leaves it a non-recording handle. sampling is null for a
   // decision-only sampler.
+  // The IDs of a new span from the configured IdGenerator (start_span() draws the default
+  // generator's inline).
+  [[gnu::noinline]] void custom_span_ids(SpanContext& context, const SpanContext& parent_span,
+                                         bool has_parent) noexcept;
+  // start_span() with a sampler that builds a SamplingResult.
+  [[gnu::noinline]] void sample_and_begin_span(Span& span, std::string_view name,
+                                               const SpanOptions& options,
+                                               const ContextData* parent,
+                                               const SamplingParameters& parameters) noexcept;
   void begin_span(Span& span, std::string_view name, const SpanOptions& options,
                   const ContextData* parent, SamplingDecision decision,
                   const SamplingResult* sampling) noexcept;

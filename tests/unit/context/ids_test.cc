@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "context/fast_ids.h"
 #include "unit/fork_support.h"
 
 namespace mmf {
@@ -106,6 +107,51 @@ TEST(TraceAndSpanIds, EveryBitVaries) {
     EXPECT_EQ(ored[b], 0xff) << b;
     EXPECT_EQ(anded[b], 0x00) << b;
   }
+}
+
+// The tracer draws a span's IDs inline (detail::new_span_ids): the span ID, then the two words
+// of a trace ID. xoshiro256** outputs zero exactly when the state's second word is zero, so
+// these states make the first draws zero: {a, 0, a, d} the span ID alone (the trace ID's
+// first word too, but not its second), {a, 0, a, a} all three words.
+void set_generator_state(std::uint64_t s0, std::uint64_t s1, std::uint64_t s2, std::uint64_t s3) {
+  detail::tls_rng.s[0] = s0;
+  detail::tls_rng.s[1] = s1;
+  detail::tls_rng.s[2] = s2;
+  detail::tls_rng.s[3] = s3;
+  detail::tls_rng.epoch = detail::g_seed_epoch.load();
+}
+
+TEST(TracerIds, AZeroSpanIdIsDrawnAgain) {
+  const std::uint64_t a = 0x9e3779b97f4a7c15, d = 0x2545f4914f6cdd1d;
+  set_generator_state(a, 0, a, d);
+  TraceId trace;
+  SpanId span;
+  detail::new_span_ids(&trace, span);
+  EXPECT_TRUE(span.is_valid());
+  EXPECT_TRUE(trace.is_valid());  // its first word is zero, its second is not: kept as drawn
+  EXPECT_EQ(trace.to_hex().substr(0, 16), std::string(16, '0'));
+
+  set_generator_state(a, 0, a, d);
+  SpanId child;
+  detail::new_span_ids(nullptr, child);  // a child's span: its parent's trace ID, kept
+  EXPECT_TRUE(child.is_valid());
+}
+
+TEST(TracerIds, AnAllZeroTraceIdIsDrawnAgain) {
+  const std::uint64_t a = 0x9e3779b97f4a7c15;
+  set_generator_state(a, 0, a, a);
+  TraceId trace;
+  SpanId span;
+  detail::new_span_ids(&trace, span);
+  EXPECT_TRUE(trace.is_valid());
+  EXPECT_TRUE(span.is_valid());
+  // And the generator goes on from where the redraw left it, not from the zero state.
+  TraceId next;
+  SpanId next_span;
+  detail::new_span_ids(&next, next_span);
+  EXPECT_TRUE(next.is_valid());
+  EXPECT_NE(next, trace);
+  EXPECT_NE(next_span, span);
 }
 
 TEST(IdGeneration, AForkedChildDoesNotRepeatItsParentsIds) {

@@ -339,6 +339,51 @@ TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
   EXPECT_EQ(f.tracer.stats().spans_not_sampled, 2u);
 }
 
+// With telemetry off, a span is its parent's context passed on as it came: the same IDs,
+// flags, remote mark and tracestate, and nothing counted.
+TEST(TracerTest, ADisabledTracersSpanCarriesItsParentsContextUnchanged) {
+  Fixture f({.enabled = false});
+  const std::map<std::string, std::string> headers = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}};
+  const Context incoming = Propagator().extract(headers);
+  Span span = f.tracer.start_span("handler", {.kind = SpanKind::kServer, .parent = incoming});
+  EXPECT_FALSE(span.is_recording());
+  EXPECT_EQ(span.context(), incoming.span_context());
+  EXPECT_TRUE(span.context().is_remote);
+  EXPECT_EQ(span.context().trace_state.header(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+  EXPECT_FALSE(f.tracer.start_span("root").context().is_valid());
+  EXPECT_EQ(f.tracer.stats().spans_not_sampled, 0u);
+  EXPECT_EQ(f.tracer.stats().spans_started, 0u);
+}
+
+// A configured IdGenerator gives every span ID, and a root's trace ID; a child keeps its
+// parent's trace ID.
+TEST(TracerTest, AConfiguredIdGeneratorGivesTheIds) {
+  struct Counting : IdGenerator {
+    std::uint8_t next = 0;
+    TraceId new_trace_id() noexcept override {
+      std::array<std::uint8_t, TraceId::kSize> bytes{};
+      bytes.back() = ++next;
+      return TraceId(bytes);
+    }
+    SpanId new_span_id() noexcept override {
+      std::array<std::uint8_t, SpanId::kSize> bytes{};
+      bytes.back() = ++next;
+      return SpanId(bytes);
+    }
+    std::string new_correlation_id() override { return "00000000-0000-7000-8000-000000000000"; }
+  } ids;
+  Fixture f({.id_generator = &ids});
+  Span root = f.tracer.start_span("root");
+  EXPECT_EQ(root.context().trace_id.to_hex(), "00000000000000000000000000000001");
+  EXPECT_EQ(root.context().span_id.to_hex(), "0000000000000002");
+  Span child =
+      f.tracer.start_span("child", {.parent = Context().with_span_context(root.context())});
+  EXPECT_EQ(child.context().trace_id, root.context().trace_id);
+  EXPECT_EQ(child.context().span_id.to_hex(), "0000000000000003");
+}
+
 // The tracer draws a root span's IDs from the thread's generator directly (not through
 // IdGenerator): a forked child must still get IDs of its own, not the parent's next ones.
 TEST(TracerTest, AForkedChildsRootSpansDoNotRepeatItsParentsIds) {
