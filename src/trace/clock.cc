@@ -5,12 +5,16 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <thread>
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
 
 namespace mmf::detail {
+
+std::atomic<bool> g_ticks_convertible{false};
+
 namespace {
 
 std::int64_t system_nanos() noexcept {
@@ -78,6 +82,7 @@ void recalibrate(Calibration& c, std::int64_t tsc) noexcept {
                              std::memory_order_relaxed);
   c.sequence.fetch_add(1, std::memory_order_release);
   c.updating.store(false, std::memory_order_release);
+  if (c.usable) g_ticks_convertible.store(true, std::memory_order_relaxed);
 }
 
 #endif
@@ -137,6 +142,38 @@ std::int64_t now_unix_nanos() noexcept {
   }
 #endif
   return system_nanos();
+}
+
+std::int64_t unix_nanos_of(ClockReading reading) noexcept {
+  if (!reading.ticks) return reading.value;
+#if defined(__x86_64__)
+  Calibration& c = calibration();
+  bool measured = false;
+  while (true) {
+    const std::uint64_t before = c.sequence.load(std::memory_order_acquire);
+    if ((before & 1) != 0) {  // a writer is between its few stores (it may have been preempted)
+      std::this_thread::yield();
+      continue;
+    }
+    const double scale = c.nanos_per_tick.load(std::memory_order_relaxed);
+    const std::int64_t anchor_tsc = c.anchor_tsc.load(std::memory_order_relaxed);
+    const std::int64_t anchor_nanos = c.anchor_nanos.load(std::memory_order_relaxed);
+    const std::int64_t recalibrate_at = c.recalibrate_at_tsc.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (c.sequence.load(std::memory_order_relaxed) != before) continue;
+    // A reading past the calibration's second: measure again first (with the counter as it is
+    // now, the anchor must be a reading taken beside the wall clock's), then convert.
+    if (reading.value >= recalibrate_at && !measured) {
+      measured = true;
+      recalibrate(c, read_tsc());
+      continue;
+    }
+    return anchor_nanos +
+           static_cast<std::int64_t>(static_cast<double>(reading.value - anchor_tsc) * scale);
+  }
+#else
+  return reading.value;
+#endif
 }
 
 bool fast_clock_active() noexcept {

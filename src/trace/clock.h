@@ -12,12 +12,43 @@
 // under a sequence lock that writers hold for a few stores.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
 namespace mmf::detail {
 
 std::int64_t now_unix_nanos() noexcept;
+
+// A time as a span records it: Unix nanoseconds, or a raw TSC reading that unix_nanos_of()
+// converts later. A span's start and end are needed as Unix time only when it is exported, so
+// they are recorded raw where the TSC is in use and converted on the export thread. Converted
+// at once, as now_unix_nanos() does, the arithmetic (a sequence-locked read of the calibration,
+// a multiplication, two conversions) waits for the counter on the request thread, which takes
+// some 40 cycles to read on AMD EPYC; recorded raw, nothing waits for it (see
+// docs/performance.md).
+struct ClockReading {
+  std::int64_t value = 0;
+  bool ticks = false;  // a TSC reading; otherwise Unix nanoseconds
+};
+
+// True once the TSC is in use and calibrated; it stays true (the scale is only ever replaced by
+// a newer measurement), so any reading taken as ticks can be converted.
+extern std::atomic<bool> g_ticks_convertible;
+
+inline ClockReading read_clock() noexcept {
+#if defined(__x86_64__)
+  if (g_ticks_convertible.load(std::memory_order_relaxed)) [[likely]] {
+    return {static_cast<std::int64_t>(__builtin_ia32_rdtsc()), true};
+  }
+#endif
+  return {now_unix_nanos(), false};
+}
+
+// The Unix time of a reading (a tick reading with the calibration of the moment: the scale
+// changes by parts per million between calibrations, so a reading milliseconds old is placed
+// within nanoseconds of where now_unix_nanos() would have put it).
+std::int64_t unix_nanos_of(ClockReading reading) noexcept;
 
 // A time given by the caller (a span's explicit start or end), in the same unit.
 inline std::int64_t to_unix_nanos(std::chrono::system_clock::time_point time) noexcept {

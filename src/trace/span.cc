@@ -119,10 +119,8 @@ Span& Span::update_name(std::string_view name) noexcept {
 void Span::end(std::optional<TimePoint> end_time) noexcept {
   detail::SpanRecord* record = std::exchange(record_, nullptr);
   if (record == nullptr) return;
-  record->end_unix_nano = end_time ? detail::to_unix_nanos(*end_time) : detail::now_unix_nanos();
-  if (record->end_unix_nano < record->start_unix_nano) {
-    record->end_unix_nano = record->start_unix_nano;
-  }
+  record->set_end(end_time ? detail::ClockReading{detail::to_unix_nanos(*end_time), false}
+                           : detail::read_clock());
   record->core->submit(record);
 }
 

@@ -23,6 +23,7 @@
 #include "mmf/span_kind.h"
 #include "mmf/trace_context.h"
 #include "trace/block_pool.h"
+#include "trace/clock.h"
 
 namespace mmf::detail {
 
@@ -68,8 +69,9 @@ struct SpanRecord {
   TraceId trace_id;
   SpanId span_id;
   SpanId parent_span_id;
-  std::int64_t start_unix_nano = 0;
-  std::int64_t end_unix_nano = 0;
+  // Unix nanoseconds, or TSC readings (start_in_ticks, end_in_ticks): see ClockReading.
+  std::int64_t start_time = 0;
+  std::int64_t end_time = 0;
   std::uint64_t key_filter = 0;  // one bit per attribute key hash: most new keys skip the scan
   std::uint32_t bytes = 0;       // bytes of entries written
   std::uint32_t attribute_count = 0;
@@ -89,6 +91,28 @@ struct SpanRecord {
   bool retained : 1 = false;    // recorded only for error/slow retention (head sampling dropped it)
   bool local_root : 1 = false;  // no parent in this process
   bool renamed : 1 = false;     // update_name() added a later name: the first is not the last
+  bool start_in_ticks : 1 = false;
+  bool end_in_ticks : 1 = false;
+
+  void set_start(ClockReading start) noexcept {
+    start_time = start.value;
+    start_in_ticks = start.ticks;
+  }
+  // The end, never before the start.
+  void set_end(ClockReading end) noexcept {
+    end_time = end.value;
+    end_in_ticks = end.ticks;
+    const bool earlier = end_in_ticks == start_in_ticks ? end_time < start_time
+                                                        : end_unix_nanos() < start_unix_nanos();
+    if (earlier) {
+      end_time = start_time;
+      end_in_ticks = start_in_ticks;
+    }
+  }
+  std::int64_t start_unix_nanos() const noexcept {
+    return unix_nanos_of({start_time, start_in_ticks});
+  }
+  std::int64_t end_unix_nanos() const noexcept { return unix_nanos_of({end_time, end_in_ticks}); }
 
   // A new record in a block of this thread's pool; nullptr when the pool is exhausted.
   static SpanRecord* create(TracerCore* core) noexcept;

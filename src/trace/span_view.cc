@@ -50,8 +50,8 @@ const SpanId& SpanView::parent_span_id() const noexcept { return record_->parent
 TraceFlags SpanView::flags() const noexcept { return record_->flags; }
 bool SpanView::parent_is_remote() const noexcept { return record_->parent_is_remote; }
 SpanKind SpanView::kind() const noexcept { return record_->kind; }
-std::int64_t SpanView::start_unix_nano() const noexcept { return record_->start_unix_nano; }
-std::int64_t SpanView::end_unix_nano() const noexcept { return record_->end_unix_nano; }
+std::int64_t SpanView::start_unix_nano() const noexcept { return record_->start_unix_nanos(); }
+std::int64_t SpanView::end_unix_nano() const noexcept { return record_->end_unix_nanos(); }
 StatusCode SpanView::status_code() const noexcept { return record_->status; }
 std::uint32_t SpanView::dropped_attributes_count() const noexcept {
   return record_->dropped_attributes;

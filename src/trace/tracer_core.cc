@@ -244,8 +244,8 @@ void TracerCore::begin_span(Span& span, std::string_view name, const SpanOptions
   record->retained = retain;
   record->local_root = !has_parent || parent_span.is_remote;
   if (retain && record->local_root) retention_->open_root(record->trace_id);
-  record->start_unix_nano =
-      options.start_time ? to_unix_nanos(*options.start_time) : now_unix_nanos();
+  record->set_start(options.start_time ? ClockReading{to_unix_nanos(*options.start_time), false}
+                                       : read_clock());
   fill_record(*record, name, options, parent, sampling);
   if (!context.trace_state.empty()) {
     record->has_trace_state = record->append(EntryKind::kTraceState, AttributeType::kString,
@@ -346,7 +346,7 @@ void TracerCore::submit_retained(ThreadSlot& slot, SpanRecord* record) noexcept 
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention.latency_threshold)
           .count();
   const bool keep = record->status == StatusCode::kError ||
-                    record->end_unix_nano - record->start_unix_nano >= threshold;
+                    record->end_unix_nanos() - record->start_unix_nanos() >= threshold;
   SpanRecord* held = retention_->close_root(record->trace_id);
   if (!keep) {
     std::uint64_t count = 1;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mmf/propagation.h"
@@ -109,6 +110,37 @@ TEST(TracerTest, ExportsARootSpanWithEverythingItWasGiven) {
             std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
   EXPECT_GE(span.end_unix_nano, span.start_unix_nano);
   EXPECT_EQ(span.status_code, StatusCode::kUnset);
+}
+
+// A span's own start and end (recorded as raw counter readings where the TSC is in use, and
+// converted when exported) are the wall-clock times around which it ran; an explicit end
+// before the start is moved to the start.
+TEST(TracerTest, ASpansTimesAreTheWallClockTimesItRanBetween) {
+  Fixture f;
+  const auto wall_now = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  constexpr std::int64_t kSlack = 5'000'000;  // the calibration's error, a preempted thread
+  const std::int64_t before_start = wall_now();
+  Span span = f.tracer.start_span("timed");
+  const std::int64_t after_start = wall_now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::int64_t before_end = wall_now();
+  span.end();
+  const std::int64_t after_end = wall_now();
+  Span early = f.tracer.start_span("ends before it starts");
+  early.end(std::chrono::system_clock::time_point());
+  const std::vector<SpanData> spans = f.flushed();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_GE(spans[0].start_unix_nano, before_start - kSlack);
+  EXPECT_LE(spans[0].start_unix_nano, after_start + kSlack);
+  EXPECT_GE(spans[0].end_unix_nano, before_end - kSlack);
+  EXPECT_LE(spans[0].end_unix_nano, after_end + kSlack);
+  EXPECT_GE(spans[0].end_unix_nano - spans[0].start_unix_nano, 20'000'000 - kSlack);
+  EXPECT_EQ(spans[1].end_unix_nano, spans[1].start_unix_nano);
+  EXPECT_GT(spans[1].start_unix_nano, before_start - kSlack);
 }
 
 TEST(TracerTest, ChildOfTheActiveSpanSharesItsTrace) {
