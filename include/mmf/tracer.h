@@ -103,7 +103,10 @@ class Tracer {
   // A new span: a child of options.parent (default: the current Context's span), or the root of
   // a new trace. The sampler decides whether it records. noexcept: a span that cannot be
   // recorded (memory budget) is a non-recording span with a valid context.
-  Span start_span(std::string_view name, const SpanOptions& options = {}) noexcept;
+  Span start_span(std::string_view name, const SpanOptions& options) noexcept;
+  // The same with default options (an internal span, a child of the current Context's span):
+  // the caller builds and destroys no SpanOptions.
+  Span start_span(std::string_view name) noexcept;
 
   // Exports everything that ended before the call; true when it all went out by the timeout
   // (false too when the exporter failed to deliver a batch meanwhile).

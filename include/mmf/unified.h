@@ -80,7 +80,8 @@ class UnifiedObservability {
     return Timer(histogram, labels);
   }
   // A span of this instance's tracer (a non-recording one before initialize()).
-  Span start_span(std::string_view name, const SpanOptions& options = {}) noexcept;
+  Span start_span(std::string_view name, const SpanOptions& options) noexcept;
+  Span start_span(std::string_view name) noexcept;  // default options
   // A logger of this instance's pipeline (the default logger before initialize()).
   Logger& logger(std::string_view name = {});
 

@@ -189,6 +189,15 @@ Span Tracer::start_span(std::string_view name, const SpanOptions& options) noexc
   return core_->start_span(name, options);
 }
 
+namespace {
+// Constant-initialised: no guard, and the compiler folds its empty fields into the code below.
+constinit const SpanOptions kDefaultSpanOptions{};
+}  // namespace
+
+Span Tracer::start_span(std::string_view name) noexcept {
+  return core_->start_span(name, kDefaultSpanOptions);
+}
+
 }  // namespace mmf
 
 namespace mmf::detail {

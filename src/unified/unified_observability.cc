@@ -338,6 +338,10 @@ Span UnifiedObservability::start_span(std::string_view name, const SpanOptions& 
   return state_->tracer ? state_->tracer->start_span(name, options) : Span();
 }
 
+Span UnifiedObservability::start_span(std::string_view name) noexcept {
+  return state_->tracer ? state_->tracer->start_span(name) : Span();
+}
+
 Logger& UnifiedObservability::logger(std::string_view name) {
   return state_->logging ? state_->logging->logger(name) : default_logger();
 }
