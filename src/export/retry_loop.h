@@ -94,10 +94,15 @@ TransportResult run_attempts(const OtlpHttpOptions& options, std::string_view co
         result.status = Status::kCancelled;
         result.message = "cancelled while sending to " + std::string(collector);
         return result;
-      case AttemptEnd::kTimedOut:
+      case AttemptEnd::kTimedOut: {
+        // A retry that ran into the deadline keeps what the attempts before it met (a refused
+        // connection, a 503): that, not the cut-short retry, is the trouble to report.
+        std::string earlier = number > 1 ? "; the attempt before: " + result.message : "";
         result.status = Status::kTimedOut;
-        result.message = "no answer from " + std::string(collector) + " before the deadline";
+        result.message =
+            "no answer from " + std::string(collector) + " before the deadline" + earlier;
         return result;
+      }
       case AttemptEnd::kPermanent:
         result.status = Status::kPermanentFailure;
         return result;

@@ -205,7 +205,11 @@ TEST_F(OtlpHttpTransportTest, RefusedConnectionIsRetriedUntilTheDeadline) {
   const auto start = Clock::now();
   const TransportResult result = send(transport, "payload", 300ms);
   EXPECT_LT(millis_since(start), 1500);
-  EXPECT_EQ(result.status, Status::kRetryableFailure) << result.message;
+  // Which of the two ends it is depends on where the deadline falls: between attempts (no time
+  // left to retry), or during the last one, which a loaded machine may not finish connecting
+  // in the little time left (it runs into the deadline). Either way the refusal is reported.
+  EXPECT_TRUE(result.status == Status::kRetryableFailure || result.status == Status::kTimedOut)
+      << result.message;
   EXPECT_GT(result.attempts, 1);
   EXPECT_EQ(result.http_status, 0);
   EXPECT_NE(result.message.find("connect"), std::string::npos) << result.message;
