@@ -57,7 +57,8 @@ struct Xoshiro {
   }
 };
 
-// Zero-initialised (epoch 0 never matches g_seed_epoch), so the first use seeds it. constinit
+// Zero-initialised (epoch 0 never matches g_seed_epoch, and the state draws only zeros), so the
+// first use seeds it, through next() or through new_span_ids()'s redraw. constinit
 // and trivially destructible: other files read it directly, with no initialisation check.
 extern constinit thread_local Xoshiro tls_rng;
 
@@ -68,9 +69,13 @@ void redraw_zero_ids(TraceId* trace_id, SpanId& span_id) noexcept;
 // Fresh IDs from this thread's default generator: a span ID, and a trace ID when trace_id is
 // not null. Neither is ever all zeros. The IDs are built in registers (bit_cast), not in a byte
 // array that is then copied: the copy would wait for the array's stores.
+//
+// It does not check whether the thread's generator is seeded, or was before a fork: an unseeded
+// state is all zeros (tls_rng's initial state, and what the fork handler leaves in the child's
+// one thread), and xoshiro draws only zeros from it, so the first draw takes the redraw path,
+// whose generator calls seed it.
 inline void new_span_ids(TraceId* trace_id, SpanId& span_id) noexcept {
   Xoshiro& rng = tls_rng;
-  rng.reseed_after_fork();
   // Three words whether a trace ID is wanted or not: one path, with the generator's state in
   // registers from load to store (two paths made the compiler spill it to the stack).
   std::uint64_t s0 = rng.s[0], s1 = rng.s[1], s2 = rng.s[2], s3 = rng.s[3];

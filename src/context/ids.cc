@@ -34,7 +34,13 @@ struct LastUuid {
 };
 constinit thread_local LastUuid tls_last_uuid{};
 
-void on_fork_child() noexcept { detail::g_seed_epoch.fetch_add(1, std::memory_order_relaxed); }
+// In the child, only the thread that forked exists. Its generator goes back to the unseeded
+// state (which new_span_ids() recognises by its zero draws, with no check of its own); the
+// epoch makes next() re-seed too.
+void on_fork_child() noexcept {
+  detail::g_seed_epoch.fetch_add(1, std::memory_order_relaxed);
+  detail::tls_rng = detail::Xoshiro{};
+}
 
 [[maybe_unused]] const int g_fork_handler = [] {
   pthread_atfork(nullptr, nullptr, &on_fork_child);

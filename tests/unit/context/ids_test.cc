@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "context/fast_ids.h"
@@ -152,6 +153,26 @@ TEST(TracerIds, AnAllZeroTraceIdIsDrawnAgain) {
   EXPECT_TRUE(next.is_valid());
   EXPECT_NE(next, trace);
   EXPECT_NE(next_span, span);
+}
+
+// A new thread's generator is unseeded (all zeros): its first draw through the tracer's path
+// comes out zero, and the redraw seeds it. Two threads get IDs of their own.
+TEST(TracerIds, AThreadsFirstDrawSeedsItsGenerator) {
+  const auto first_draw = [] {
+    TraceId trace;
+    SpanId span;
+    std::thread([&] { detail::new_span_ids(&trace, span); }).join();
+    return std::pair(trace, span);
+  };
+  const auto [trace_a, span_a] = first_draw();
+  const auto [trace_b, span_b] = first_draw();
+  EXPECT_TRUE(trace_a.is_valid());
+  EXPECT_TRUE(span_a.is_valid());
+  EXPECT_NE(trace_a, trace_b);
+  EXPECT_NE(span_a, span_b);
+  SpanId child;
+  std::thread([&] { detail::new_span_ids(nullptr, child); }).join();
+  EXPECT_TRUE(child.is_valid());
 }
 
 TEST(IdGeneration, AForkedChildDoesNotRepeatItsParentsIds) {

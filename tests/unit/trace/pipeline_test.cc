@@ -228,6 +228,12 @@ TEST(PipelineTest, TheExportThreadIsRunningWhenTheTracerIsMadeAndGoneAfterIt) {
       Tracer tracer({.exporter = std::make_shared<InMemorySpanExporter>()});
       ASSERT_EQ(threads_named("mmf-span-export"), before + 1) << "round " << round;
     }
+    // Joined, the thread has exited; the kernel drops its /proc entry a moment after it wakes
+    // the joiner, so a thread just joined may still be listed: give it that moment.
+    const auto give_up = Clock::now() + seconds(2);
+    while (threads_named("mmf-span-export") != before && Clock::now() < give_up) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
     ASSERT_EQ(threads_named("mmf-span-export"), before) << "round " << round;
   }
 }
