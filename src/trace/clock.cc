@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -120,25 +121,50 @@ std::int64_t unix_nanos_at(std::chrono::steady_clock::time_point time) noexcept 
   return steady + offset;
 }
 
+#if defined(__x86_64__)
+namespace {
+
+// The calibration as one consistent read.
+struct CalibrationSnapshot {
+  double scale;  // 0: not calibrated yet
+  std::int64_t anchor_tsc;
+  std::int64_t anchor_nanos;
+  std::int64_t recalibrate_at;
+
+  std::int64_t unix_nanos(std::int64_t tsc) const noexcept {
+    return anchor_nanos + static_cast<std::int64_t>(static_cast<double>(tsc - anchor_tsc) * scale);
+  }
+};
+
+// Reads the calibration under its sequence lock; nullopt when a writer was between its stores.
+inline std::optional<CalibrationSnapshot> read_calibration(const Calibration& c) noexcept {
+  const std::uint64_t before = c.sequence.load(std::memory_order_acquire);
+  if ((before & 1) != 0) return std::nullopt;
+  const CalibrationSnapshot snapshot{c.nanos_per_tick.load(std::memory_order_relaxed),
+                                     c.anchor_tsc.load(std::memory_order_relaxed),
+                                     c.anchor_nanos.load(std::memory_order_relaxed),
+                                     c.recalibrate_at_tsc.load(std::memory_order_relaxed)};
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (c.sequence.load(std::memory_order_relaxed) != before) return std::nullopt;
+  return snapshot;
+}
+
+}  // namespace
+#endif
+
 std::int64_t now_unix_nanos() noexcept {
 #if defined(__x86_64__)
   Calibration& c = calibration();
   if (!c.usable) return system_nanos();
   const std::int64_t tsc = read_tsc();
   for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::uint64_t before = c.sequence.load(std::memory_order_acquire);
-    if ((before & 1) != 0) continue;
-    const double scale = c.nanos_per_tick.load(std::memory_order_relaxed);
-    const std::int64_t anchor_tsc = c.anchor_tsc.load(std::memory_order_relaxed);
-    const std::int64_t anchor_nanos = c.anchor_nanos.load(std::memory_order_relaxed);
-    const std::int64_t recalibrate_at = c.recalibrate_at_tsc.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (c.sequence.load(std::memory_order_relaxed) != before) continue;
-    if (scale == 0.0 || tsc >= recalibrate_at) {
+    const std::optional<CalibrationSnapshot> snapshot = read_calibration(c);
+    if (!snapshot) continue;
+    if (snapshot->scale == 0.0 || tsc >= snapshot->recalibrate_at) {
       recalibrate(c, tsc);
-      if (scale == 0.0) return system_nanos();
+      if (snapshot->scale == 0.0) return system_nanos();
     }
-    return anchor_nanos + static_cast<std::int64_t>(static_cast<double>(tsc - anchor_tsc) * scale);
+    return snapshot->unix_nanos(tsc);
   }
 #endif
   return system_nanos();
@@ -150,26 +176,19 @@ std::int64_t unix_nanos_of(ClockReading reading) noexcept {
   Calibration& c = calibration();
   bool measured = false;
   while (true) {
-    const std::uint64_t before = c.sequence.load(std::memory_order_acquire);
-    if ((before & 1) != 0) {  // a writer is between its few stores (it may have been preempted)
+    const std::optional<CalibrationSnapshot> snapshot = read_calibration(c);
+    if (!snapshot) {  // a writer is between its few stores (it may have been preempted)
       std::this_thread::yield();
       continue;
     }
-    const double scale = c.nanos_per_tick.load(std::memory_order_relaxed);
-    const std::int64_t anchor_tsc = c.anchor_tsc.load(std::memory_order_relaxed);
-    const std::int64_t anchor_nanos = c.anchor_nanos.load(std::memory_order_relaxed);
-    const std::int64_t recalibrate_at = c.recalibrate_at_tsc.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (c.sequence.load(std::memory_order_relaxed) != before) continue;
     // A reading past the calibration's second: measure again first (with the counter as it is
     // now, the anchor must be a reading taken beside the wall clock's), then convert.
-    if (reading.value >= recalibrate_at && !measured) {
+    if (reading.value >= snapshot->recalibrate_at && !measured) {
       measured = true;
       recalibrate(c, read_tsc());
       continue;
     }
-    return anchor_nanos +
-           static_cast<std::int64_t>(static_cast<double>(reading.value - anchor_tsc) * scale);
+    return snapshot->unix_nanos(reading.value);
   }
 #else
   return reading.value;

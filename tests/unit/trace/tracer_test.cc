@@ -346,6 +346,15 @@ TEST(TracerTest, SpansTheSamplerDropsHaveAContextButAreNotExported) {
   EXPECT_EQ(f.tracer.stats().spans_started, 0u);
 }
 
+// The Context of a request that came with trace 4bf92f35..., parent span 00f067aa0ba902b7, the
+// given trace flags (two hex digits) and a two-member tracestate.
+Context incoming_request(std::string_view flags) {
+  const std::map<std::string, std::string> headers = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-" + std::string(flags)},
+      {"tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}};
+  return Propagator().extract(headers);
+}
+
 // A dropped span still carries what its context must carry downstream: a root gets the W3C
 // random flag (its trace ID is random), a child keeps its parent's trace ID, random flag and
 // tracestate, and neither is marked sampled.
@@ -357,10 +366,7 @@ TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
   EXPECT_TRUE(root.context().trace_state.empty());
 
   // Level 1 traceparent (flags 00: neither sampled nor random) with a tracestate.
-  const std::map<std::string, std::string> headers = {
-      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"},
-      {"tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}};
-  const Context incoming = Propagator().extract(headers);
+  const Context incoming = incoming_request("00");
   Span child = f.tracer.start_span("child", {.kind = SpanKind::kServer, .parent = incoming});
   EXPECT_FALSE(child.is_recording());
   EXPECT_EQ(child.context().trace_id.to_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -375,10 +381,7 @@ TEST(TracerTest, ADroppedSpanKeepsItsParentsTracestateAndRandomFlag) {
 // flags, remote mark and tracestate, and nothing counted.
 TEST(TracerTest, ADisabledTracersSpanCarriesItsParentsContextUnchanged) {
   Fixture f({.enabled = false});
-  const std::map<std::string, std::string> headers = {
-      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-      {"tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}};
-  const Context incoming = Propagator().extract(headers);
+  const Context incoming = incoming_request("01");
   Span span = f.tracer.start_span("handler", {.kind = SpanKind::kServer, .parent = incoming});
   EXPECT_FALSE(span.is_recording());
   EXPECT_EQ(span.context(), incoming.span_context());
