@@ -3,10 +3,17 @@
 // exporter that only counts them). The issue's target: the instrumented server keeps at least
 // 97% of the plain server's throughput; the latency it adds per request is reported.
 //
-// The load generator is in this program: N keep-alive connections on loopback, each a thread
-// with its own httplib::Client sending GET /ok back to back for a fixed time (a closed loop, so
-// the mean latency is about N over the rate). Requests carry the headers a service behind a
-// gateway sees (traceparent, tracestate, baggage, X-Correlation-ID), to both servers alike.
+// Two load generators, each a benchmark:
+//   BM_TrivialGet      in this program: N keep-alive connections on loopback, each a thread
+//                      with its own httplib::Client sending GET /ok back to back for a fixed
+//                      time (a closed loop, so the mean latency is about N over the rate). The
+//                      client threads share the process (and its CPU figures) with the server.
+//   BM_TrivialGet_Wrk  wrk (Debian's package, scripts/install-deps.sh installs it), the tool the
+//                      issue names, as a separate process with enough connections to keep the
+//                      server busy: the server's throughput rather than a closed loop's latency,
+//                      and the CPU figures are the server's alone (this process without wrk).
+// Requests carry the headers a service behind a gateway sees (traceparent, tracestate, baggage,
+// X-Correlation-ID), to both servers alike.
 //
 // Client and servers share the machine, so the figures are what one box does with both, and a
 // noisy one (a 2-vCPU VM) drifts by more than the difference measured. Each benchmark iteration
@@ -26,13 +33,20 @@
 // Run with --benchmark_repetitions=3 (or more) and read the medians.
 #include <benchmark/benchmark.h>
 #include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +71,7 @@ constexpr int kRounds = 10;
 // httplib serves a keep-alive connection on one pool thread until it closes, so the pool has a
 // thread for every connection the benchmarks open (more would only sleep).
 constexpr int kMaxConnections = 4;
+constexpr int kWrkConnections = 16;
 
 void answer_ok(const httplib::Request&, httplib::Response& response) {
   response.set_content("ok", "text/plain");
@@ -65,8 +80,10 @@ void answer_ok(const httplib::Request&, httplib::Response& response) {
 // A server on a free loopback port with GET /ok, instrumented when given an instrumentation.
 class TrivialServer {
  public:
-  explicit TrivialServer(mmf::HttpServerInstrumentation* instrumentation) {
-    server_.new_task_queue = [] { return new httplib::ThreadPool(kMaxConnections); };
+  TrivialServer(mmf::HttpServerInstrumentation* instrumentation, int threads) {
+    server_.new_task_queue = [threads] {
+      return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+    };
     // httplib closes a keep-alive connection after 5 requests by default: the benchmark would
     // measure connection setup instead of requests.
     server_.set_keep_alive_max_count(1'000'000'000);
@@ -104,13 +121,14 @@ class TrivialServer {
 
 // connections threads, each with its own keep-alive connection, send GET /ok back to back
 // for duration.
+const httplib::Headers kHeaders = {
+    {"Accept", "text/plain"},
+    {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+    {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
+    {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
+    {"X-Correlation-ID", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
+
 Load drive(int port, int connections, Clock::duration duration) {
-  static const httplib::Headers kHeaders = {
-      {"Accept", "text/plain"},
-      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-      {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
-      {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
-      {"X-Correlation-ID", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
   return mmf::bench::drive(connections, duration, [port] {
     auto client = std::make_shared<httplib::Client>("127.0.0.1", port);
     client->set_keep_alive(true);
@@ -129,8 +147,8 @@ void BM_TrivialGet(benchmark::State& state) {
       {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
   mmf::MetricRegistry registry;
   mmf::HttpServerInstrumentation instrumentation(tracer, registry, mmf::Propagator());
-  const TrivialServer plain(nullptr);
-  const TrivialServer instrumented(&instrumentation);
+  const TrivialServer plain(nullptr, kMaxConnections);
+  const TrivialServer instrumented(&instrumentation, kMaxConnections);
   if (!plain.ok() || !instrumented.ok()) {
     state.SkipWithError("cannot listen on a loopback port");
     return;
@@ -153,6 +171,136 @@ BENCHMARK(BM_TrivialGet)
     ->Arg(2)
     ->Arg(kMaxConnections)
     ->Iterations(kRounds)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- wrk ------------------------------------------------------------------------------------
+
+constexpr int kWrkPhaseSeconds = 2;  // wrk takes whole seconds
+constexpr int kWrkRounds = 8;
+
+// A wrk script that sends kHeaders and, when done, prints one line this program reads.
+// summary.duration and latency.mean are in microseconds.
+std::string wrk_script() {
+  std::ostringstream script;
+  for (const auto& [name, value] : kHeaders) {
+    script << "wrk.headers[\"" << name << "\"] = \"" << value << "\"\n";
+  }
+  script << R"lua(
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("mmf-wrk requests=%d duration_us=%d latency_mean_us=%f errors=%d\n",
+      summary.requests, summary.duration, latency.mean,
+      e.connect + e.read + e.write + e.status + e.timeout))
+end
+)lua";
+  return script.str();
+}
+
+// The script in a file of its own for the life of the benchmark.
+class WrkScript {
+ public:
+  WrkScript() {
+    std::string path = (std::filesystem::temp_directory_path() / "mmf-wrk-XXXXXX").string();
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) return;
+    ::close(fd);
+    std::ofstream(path) << wrk_script();
+    path_ = path;
+  }
+  ~WrkScript() {
+    if (!path_.empty()) std::filesystem::remove(path_);
+  }
+  WrkScript(const WrkScript&) = delete;
+  WrkScript& operator=(const WrkScript&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+bool wrk_installed() { return std::system("command -v wrk > /dev/null 2>&1") == 0; }
+
+// One phase of load from wrk (one thread, `connections` keep-alive connections). The CPU time
+// is this process's alone: the server, its middleware and the export thread, without wrk.
+Load drive_with_wrk(const std::string& script, int port, int connections, int seconds) {
+  const std::string command = "wrk -t1 -c" + std::to_string(connections) + " -d" +
+                              std::to_string(seconds) + "s --timeout 5s -s " + script +
+                              " http://127.0.0.1:" + std::to_string(port) + "/ok 2>&1";
+  Load load;
+  const double cpu_start = mmf::bench::process_cpu_seconds();
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    load.failures = 1;
+    return load;
+  }
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = ::pclose(pipe);
+  load.cpu_seconds = mmf::bench::process_cpu_seconds() - cpu_start;
+  unsigned long long requests = 0;
+  unsigned long long duration_us = 0;
+  double latency_mean_us = 0;
+  unsigned long long errors = 0;
+  const std::size_t line = output.find("mmf-wrk ");
+  if (status != 0 || line == std::string::npos ||
+      std::sscanf(output.c_str() + line,
+                  "mmf-wrk requests=%llu duration_us=%llu latency_mean_us=%lf errors=%llu",
+                  &requests, &duration_us, &latency_mean_us, &errors) != 4) {
+    std::fprintf(stderr, "wrk failed (exit status %d):\n%s\n", status, output.c_str());
+    load.failures = 1;
+    return load;
+  }
+  load.requests = requests;
+  load.failures = errors;
+  load.seconds = static_cast<double>(duration_us) * 1e-6;
+  load.latency_seconds = latency_mean_us * 1e-6 * static_cast<double>(requests);
+  return load;
+}
+
+void BM_TrivialGet_Wrk(benchmark::State& state) {
+  const int connections = static_cast<int>(state.range(0));
+  if (!wrk_installed()) {
+    state.SkipWithError("wrk is not installed (scripts/install-deps.sh installs it)");
+    return;
+  }
+  const WrkScript script;
+  if (script.path().empty()) {
+    state.SkipWithError("cannot write the wrk script to the temporary directory");
+    return;
+  }
+  mmf::Tracer tracer(
+      {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
+  mmf::MetricRegistry registry;
+  mmf::HttpServerInstrumentation instrumentation(tracer, registry, mmf::Propagator());
+  const TrivialServer plain(nullptr, connections);
+  const TrivialServer instrumented(&instrumentation, connections);
+  if (!plain.ok() || !instrumented.ok()) {
+    state.SkipWithError("cannot listen on a loopback port");
+    return;
+  }
+  drive_with_wrk(script.path(), plain.port(), connections, 1);
+  drive_with_wrk(script.path(), instrumented.port(), connections, 1);
+  const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
+
+  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
+      state,
+      [&] { return drive_with_wrk(script.path(), plain.port(), connections, kWrkPhaseSeconds); },
+      [&] {
+        return drive_with_wrk(script.path(), instrumented.port(), connections, kWrkPhaseSeconds);
+      });
+  if (!mmf::bench::report(state, comparison, "rps")) return;
+  const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
+  const Load& mmf_load = comparison.instrumented;
+  state.counters["dropped"] =
+      mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
+}
+BENCHMARK(BM_TrivialGet_Wrk)
+    ->ArgName("connections")
+    ->Arg(kWrkConnections)
+    ->Iterations(kWrkRounds)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
