@@ -22,6 +22,12 @@
 //   added_cpu_us                the difference
 //   dropped                     share of the spans dropped because a queue was full
 // Run with --benchmark_repetitions=3 (or more) and read the medians.
+//
+// BM_UnaryEcho_H2load measures the service alone: the same unary call sent by h2load (Debian's
+// nghttp2-client) from a process of its own, so that the CPU figures are the servers' (and the
+// export thread's) only, with the server interceptor alone on the instrumented side, at 16
+// connections with 1 or 4 calls in flight on each (4 keeps either API's server busy).
+// BM_UnaryEcho_H2load_NoOpInterceptor is its floor.
 #include <benchmark/benchmark.h>
 #include <grpcpp/grpcpp.h>
 
@@ -29,15 +35,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/closed_loop.h"
 #include "bench/discard_exporter.h"
+#include "bench/external_load.h"
 #include "mmf/context.h"
 #include "mmf/grpc_interceptor.h"
 #include "mmf/metrics.h"
@@ -131,13 +141,16 @@ class EchoServer {
 };
 
 // The Context of a call arriving from a gateway: its trace, tracestate, baggage, correlation ID.
+constexpr std::pair<std::string_view, std::string_view> kGatewayMetadata[] = {
+    {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+    {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
+    {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
+    {"x-correlation-id", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
+
 mmf::Context gateway_context() {
   const mmf::Propagator propagator;
-  const std::vector<std::pair<std::string, std::string>> headers = {
-      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-      {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
-      {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
-      {"x-correlation-id", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& [name, value] : kGatewayMetadata) headers.emplace_back(name, value);
   return propagator.extract(headers);
 }
 
@@ -271,6 +284,175 @@ BENCHMARK(BM_UnaryEcho_NoOpInterceptors)
     ->Args({4, 0})
     ->Args({1, 1})
     ->Iterations(kRounds)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- h2load: the service alone -----------------------------------------------------------------
+
+constexpr int kH2loadPhaseSeconds = 2;  // h2load's -D takes whole seconds
+constexpr int kH2loadRounds = 8;
+constexpr int kH2loadConnections = 16;
+// Calls in flight per connection. One each (16 in all) leaves the synchronous server's cores
+// partly idle on 2 vCPUs, so that the ratio hides the interceptor's CPU (cpu_ratio shows it);
+// four each (64 in all) keeps either API's server busy: its throughput at saturation.
+constexpr int kH2loadSaturatingStreams = 4;
+
+// A message in gRPC's framing: not compressed, its length in four big-endian bytes, its bytes.
+std::string grpc_frame(const google::protobuf::MessageLite& message) {
+  const std::string bytes = message.SerializeAsString();
+  const auto size = static_cast<std::uint32_t>(bytes.size());
+  std::string frame(5, '\0');
+  for (int i = 0; i < 4; ++i)
+    frame[static_cast<std::size_t>(1 + i)] = static_cast<char>(size >> (24 - 8 * i));
+  return frame + bytes;
+}
+
+// A duration as h2load prints it ("633us", "1.25ms", "2.00s"), in seconds; 0 when unreadable.
+double h2load_seconds(std::string_view text) {
+  double value = 0;
+  char unit[4] = {};
+  if (std::sscanf(std::string(text).c_str(), "%lf%3s", &value, unit) != 2) return 0;
+  const std::string_view u(unit);
+  return u == "us" ? value * 1e-6 : u == "ms" ? value * 1e-3 : u == "s" ? value : 0;
+}
+
+// One phase of load from h2load (nghttp2's HTTP/2 load generator): `connections` connections,
+// `streams` calls in flight on each, EchoRequest{text: "ok"} posted to /mmf.test.Echo/Unary with
+// the gRPC headers and the gateway's metadata. h2load counts HTTP statuses only, and a gRPC error
+// is an HTTP 200 with the status in the trailers and no message: a call counts as failed unless its
+// reply (reply_size bytes, framed) came.
+Load drive_with_h2load(const std::string& body_path, const std::string& target, int connections,
+                       int streams, int seconds, std::size_t reply_size) {
+  std::string command = "h2load -D " + std::to_string(seconds) + " -c " +
+                        std::to_string(connections) + " -m " + std::to_string(streams) + " -d " +
+                        body_path + " -H content-type:application/grpc -H te:trailers";
+  for (const auto& [name, value] : kGatewayMetadata) {
+    command += " -H '" + std::string(name) + ":" + std::string(value) + "'";
+  }
+  command += " http://" + target + "/mmf.test.Echo/Unary";
+  const mmf::bench::GeneratorRun run = mmf::bench::run_generator(command);
+  const std::string& out = run.output;
+  unsigned long long total = 0;
+  unsigned long long started = 0;
+  unsigned long long done = 0;
+  unsigned long long succeeded = 0;
+  unsigned long long data_bytes = 0;
+  const std::size_t finished = out.find("finished in ");
+  const std::size_t requests = out.find("requests: ");
+  const std::size_t data = out.find(" data\n");
+  const std::size_t data_open = data == std::string::npos ? data : out.rfind('(', data);
+  const std::size_t timing = out.find("time for request:");
+  if (run.status != 0 || finished == std::string::npos || requests == std::string::npos ||
+      data_open == std::string::npos || timing == std::string::npos ||
+      std::sscanf(out.c_str() + requests,
+                  "requests: %llu total, %llu started, %llu done, %llu succeeded", &total, &started,
+                  &done, &succeeded) != 4 ||
+      std::sscanf(out.c_str() + data_open, "(%llu)", &data_bytes) != 1) {
+    return mmf::bench::failed_phase(run, "h2load");
+  }
+  const std::string_view finished_text =
+      std::string_view(out).substr(finished + 12, out.find(',', finished) - finished - 12);
+  char min[32] = {};
+  char max[32] = {};
+  char mean[32] = {};
+  std::sscanf(out.c_str() + timing, "time for request: %31s %31s %31s", min, max, mean);
+  Load load;
+  const unsigned long long replies = data_bytes / reply_size;
+  load.requests = std::min(succeeded, replies);
+  load.failures = done - load.requests;
+  load.seconds = h2load_seconds(finished_text);
+  load.latency_seconds = h2load_seconds(mean) * static_cast<double>(load.requests);
+  load.cpu_seconds = run.cpu_seconds;
+  if (load.seconds <= 0) return mmf::bench::failed_phase(run, "h2load");
+  return load;
+}
+
+// The plain service against one set up by configure(), both loaded by h2load in ABBA rounds.
+std::optional<mmf::bench::Comparison> compare_with_h2load(
+    benchmark::State& state, const std::function<void(grpc::ServerBuilder&)>& configure) {
+  const int connections = static_cast<int>(state.range(0));
+  const int streams = static_cast<int>(state.range(1));
+  const bool callback = state.range(2) != 0;
+  if (!mmf::bench::have_program("h2load")) {
+    state.SkipWithError(
+        "h2load is not installed (scripts/install-deps.sh installs nghttp2-client)");
+    return std::nullopt;
+  }
+  mmf::test::EchoRequest request;
+  request.set_text("ok");
+  mmf::test::EchoReply reply;
+  reply.set_text("ok");
+  const mmf::bench::TempFile body(grpc_frame(request));
+  const std::size_t reply_size = grpc_frame(reply).size();
+  if (body.path().empty()) {
+    state.SkipWithError("cannot write the request body to the temporary directory");
+    return std::nullopt;
+  }
+  const EchoServer plain(callback, {});
+  const EchoServer other(callback, configure);
+  if (!plain.ok() || !other.ok()) {
+    state.SkipWithError("cannot listen on a loopback port");
+    return std::nullopt;
+  }
+  const auto phase = [&](const EchoServer& server, int seconds) {
+    return drive_with_h2load(body.path(), server.target(), connections, streams, seconds,
+                             reply_size);
+  };
+  phase(plain, 1);
+  phase(other, 1);
+  return mmf::bench::compare_in_rounds(
+      state, [&] { return phase(plain, kH2loadPhaseSeconds); },
+      [&] { return phase(other, kH2loadPhaseSeconds); });
+}
+
+// The instrumented service against the plain one, each loaded from outside by h2load: the service's
+// own throughput, and its own CPU per call (this process runs the two servers and the export
+// thread, not the load). Only the server has the interceptor; the clients are other processes, as a
+// service's callers are. BM_UnaryEcho above adds the client interceptor and the in-process gRPC
+// clients' cost.
+void BM_UnaryEcho_H2load(benchmark::State& state) {
+  mmf::Tracer tracer(
+      {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
+  mmf::MetricRegistry registry;
+  const std::optional<mmf::bench::Comparison> comparison =
+      compare_with_h2load(state, [&](grpc::ServerBuilder& builder) {
+        mmf::CorrelationInterceptor::install(
+            builder, std::make_unique<mmf::CorrelationServerInterceptorFactory>(tracer, registry,
+                                                                                mmf::Propagator()));
+      });
+  if (!comparison || !mmf::bench::report(state, *comparison, "cps")) return;
+  const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full);
+  const Load& mmf_load = comparison->instrumented;
+  state.counters["dropped"] =
+      mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
+}
+BENCHMARK(BM_UnaryEcho_H2load)
+    ->ArgNames({"connections", "streams", "callback"})
+    ->Args({kH2loadConnections, 1, 0})
+    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 0})
+    ->Args({kH2loadConnections, 1, 1})
+    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 1})
+    ->Iterations(kH2loadRounds)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The same with a server interceptor that only proceeds: the floor under any interceptor.
+void BM_UnaryEcho_H2load_NoOpInterceptor(benchmark::State& state) {
+  const std::optional<mmf::bench::Comparison> comparison =
+      compare_with_h2load(state, [](grpc::ServerBuilder& builder) {
+        std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> servers;
+        servers.push_back(std::make_unique<NoOpInterceptorFactory>());
+        builder.experimental().SetInterceptorCreators(std::move(servers));
+      });
+  if (comparison) mmf::bench::report(state, *comparison, "cps");
+}
+BENCHMARK(BM_UnaryEcho_H2load_NoOpInterceptor)
+    ->ArgNames({"connections", "streams", "callback"})
+    ->Args({kH2loadConnections, 1, 0})
+    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 0})
+    ->Args({kH2loadConnections, 1, 1})
+    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 1})
+    ->Iterations(kH2loadRounds)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

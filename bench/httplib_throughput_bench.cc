@@ -33,17 +33,12 @@
 // Run with --benchmark_repetitions=3 (or more) and read the medians.
 #include <benchmark/benchmark.h>
 #include <httplib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -53,6 +48,7 @@
 
 #include "bench/closed_loop.h"
 #include "bench/discard_exporter.h"
+#include "bench/external_load.h"
 #include "mmf/httplib_middleware.h"
 #include "mmf/metrics.h"
 #include "mmf/span_exporter.h"
@@ -197,76 +193,39 @@ end
   return script.str();
 }
 
-// The script in a file of its own for the life of the benchmark.
-class WrkScript {
- public:
-  WrkScript() {
-    std::string path = (std::filesystem::temp_directory_path() / "mmf-wrk-XXXXXX").string();
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) return;
-    ::close(fd);
-    std::ofstream(path) << wrk_script();
-    path_ = path;
-  }
-  ~WrkScript() {
-    if (!path_.empty()) std::filesystem::remove(path_);
-  }
-  WrkScript(const WrkScript&) = delete;
-  WrkScript& operator=(const WrkScript&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-bool wrk_installed() { return std::system("command -v wrk > /dev/null 2>&1") == 0; }
-
 // One phase of load from wrk (one thread, `connections` keep-alive connections). The CPU time
 // is this process's alone: the server, its middleware and the export thread, without wrk.
 Load drive_with_wrk(const std::string& script, int port, int connections, int seconds) {
-  const std::string command = "wrk -t1 -c" + std::to_string(connections) + " -d" +
-                              std::to_string(seconds) + "s --timeout 5s -s " + script +
-                              " http://127.0.0.1:" + std::to_string(port) + "/ok 2>&1";
-  Load load;
-  const double cpu_start = mmf::bench::process_cpu_seconds();
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    load.failures = 1;
-    return load;
-  }
-  std::string output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = ::pclose(pipe);
-  load.cpu_seconds = mmf::bench::process_cpu_seconds() - cpu_start;
+  const mmf::bench::GeneratorRun run = mmf::bench::run_generator(
+      "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
+      "s --timeout 5s -s " + script + " http://127.0.0.1:" + std::to_string(port) + "/ok");
   unsigned long long requests = 0;
   unsigned long long duration_us = 0;
   double latency_mean_us = 0;
   unsigned long long errors = 0;
-  const std::size_t line = output.find("mmf-wrk ");
-  if (status != 0 || line == std::string::npos ||
-      std::sscanf(output.c_str() + line,
+  const std::size_t line = run.output.find("mmf-wrk ");
+  if (run.status != 0 || line == std::string::npos ||
+      std::sscanf(run.output.c_str() + line,
                   "mmf-wrk requests=%llu duration_us=%llu latency_mean_us=%lf errors=%llu",
                   &requests, &duration_us, &latency_mean_us, &errors) != 4) {
-    std::fprintf(stderr, "wrk failed (exit status %d):\n%s\n", status, output.c_str());
-    load.failures = 1;
-    return load;
+    return mmf::bench::failed_phase(run, "wrk");
   }
+  Load load;
   load.requests = requests;
   load.failures = errors;
   load.seconds = static_cast<double>(duration_us) * 1e-6;
   load.latency_seconds = latency_mean_us * 1e-6 * static_cast<double>(requests);
+  load.cpu_seconds = run.cpu_seconds;
   return load;
 }
 
 void BM_TrivialGet_Wrk(benchmark::State& state) {
   const int connections = static_cast<int>(state.range(0));
-  if (!wrk_installed()) {
+  if (!mmf::bench::have_program("wrk")) {
     state.SkipWithError("wrk is not installed (scripts/install-deps.sh installs it)");
     return;
   }
-  const WrkScript script;
+  const mmf::bench::TempFile script(wrk_script());
   if (script.path().empty()) {
     state.SkipWithError("cannot write the wrk script to the temporary directory");
     return;

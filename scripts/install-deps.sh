@@ -29,8 +29,9 @@ packages=(
   # Test-only: protobuf (decoding OTLP payloads with the .proto files), a JSON parser, and the
   # metrics format checkers (promtool from prometheus, Debian's Python OpenMetrics parser).
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev prometheus python3-prometheus-client
-  # Benchmark-only: wrk, the HTTP load generator of httplib_throughput_bench's BM_TrivialGet_Wrk.
-  wrk
+  # Benchmark-only load generators, run as processes of their own: wrk (HTTP/1.1, for
+  # httplib_throughput_bench) and h2load from nghttp2-client (HTTP/2, for grpc_throughput_bench).
+  wrk nghttp2-client
 )
 # Node.js and npm run the OpenTelemetry JS peer in the integration tests (>= 18.19). A machine
 # that has them already (often from NodeSource, whose nodejs package conflicts with Debian's
