@@ -367,6 +367,18 @@ Load drive_with_h2load(const std::string& body_path, const std::string& target, 
   return load;
 }
 
+// The configurations both h2load benchmarks run: 16 connections, 1 or 4 calls in flight on
+// each, the synchronous and the callback API.
+void h2load_configurations(benchmark::internal::Benchmark* configured) {
+  configured->ArgNames({"connections", "streams", "callback"});
+  for (const int callback : {0, 1}) {
+    for (const int streams : {1, kH2loadSaturatingStreams}) {
+      configured->Args({kH2loadConnections, streams, callback});
+    }
+  }
+  configured->Iterations(kH2loadRounds)->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
 // The plain service against one set up by configure(), both loaded by h2load in ABBA rounds.
 std::optional<mmf::bench::Comparison> compare_with_h2load(
     benchmark::State& state, const std::function<void(grpc::ServerBuilder&)>& configure) {
@@ -426,15 +438,7 @@ void BM_UnaryEcho_H2load(benchmark::State& state) {
   state.counters["dropped"] =
       mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
 }
-BENCHMARK(BM_UnaryEcho_H2load)
-    ->ArgNames({"connections", "streams", "callback"})
-    ->Args({kH2loadConnections, 1, 0})
-    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 0})
-    ->Args({kH2loadConnections, 1, 1})
-    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 1})
-    ->Iterations(kH2loadRounds)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_UnaryEcho_H2load)->Apply(h2load_configurations);
 
 // The same with a server interceptor that only proceeds: the floor under any interceptor.
 void BM_UnaryEcho_H2load_NoOpInterceptor(benchmark::State& state) {
@@ -446,14 +450,6 @@ void BM_UnaryEcho_H2load_NoOpInterceptor(benchmark::State& state) {
       });
   if (comparison) mmf::bench::report(state, *comparison, "cps");
 }
-BENCHMARK(BM_UnaryEcho_H2load_NoOpInterceptor)
-    ->ArgNames({"connections", "streams", "callback"})
-    ->Args({kH2loadConnections, 1, 0})
-    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 0})
-    ->Args({kH2loadConnections, 1, 1})
-    ->Args({kH2loadConnections, kH2loadSaturatingStreams, 1})
-    ->Iterations(kH2loadRounds)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_UnaryEcho_H2load_NoOpInterceptor)->Apply(h2load_configurations);
 
 }  // namespace

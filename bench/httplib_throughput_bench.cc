@@ -137,30 +137,40 @@ Load drive(int port, int connections, Clock::duration duration) {
   });
 }
 
-void BM_TrivialGet(benchmark::State& state) {
-  const int connections = static_cast<int>(state.range(0));
+// The plain server against the instrumented one (full sampling, spans to a counting exporter),
+// each with a pool of `threads`: both warmed up, then the ABBA rounds and the counters.
+// drive_phase(port, warm_up) loads one server for one phase.
+template <class DrivePhase>
+void compare_servers(benchmark::State& state, int threads, DrivePhase drive_phase) {
   mmf::Tracer tracer(
       {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
   mmf::MetricRegistry registry;
   mmf::HttpServerInstrumentation instrumentation(tracer, registry, mmf::Propagator());
-  const TrivialServer plain(nullptr, kMaxConnections);
-  const TrivialServer instrumented(&instrumentation, kMaxConnections);
+  const TrivialServer plain(nullptr, threads);
+  const TrivialServer instrumented(&instrumentation, threads);
   if (!plain.ok() || !instrumented.ok()) {
     state.SkipWithError("cannot listen on a loopback port");
     return;
   }
-  drive(plain.port(), connections, kWarmUp);
-  drive(instrumented.port(), connections, kWarmUp);
+  drive_phase(plain.port(), true);
+  drive_phase(instrumented.port(), true);
   const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
 
   const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
-      state, [&] { return drive(plain.port(), connections, kPhase); },
-      [&] { return drive(instrumented.port(), connections, kPhase); });
+      state, [&] { return drive_phase(plain.port(), false); },
+      [&] { return drive_phase(instrumented.port(), false); });
   if (!mmf::bench::report(state, comparison, "rps")) return;
   const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
   const Load& mmf_load = comparison.instrumented;
   state.counters["dropped"] =
       mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
+}
+
+void BM_TrivialGet(benchmark::State& state) {
+  const int connections = static_cast<int>(state.range(0));
+  compare_servers(state, kMaxConnections, [connections](int port, bool warm_up) {
+    return drive(port, connections, warm_up ? kWarmUp : kPhase);
+  });
 }
 BENCHMARK(BM_TrivialGet)
     ->ArgName("connections")
@@ -230,31 +240,9 @@ void BM_TrivialGet_Wrk(benchmark::State& state) {
     state.SkipWithError("cannot write the wrk script to the temporary directory");
     return;
   }
-  mmf::Tracer tracer(
-      {.sampler = mmf::always_on_sampler(), .exporter = std::make_shared<DiscardExporter>()});
-  mmf::MetricRegistry registry;
-  mmf::HttpServerInstrumentation instrumentation(tracer, registry, mmf::Propagator());
-  const TrivialServer plain(nullptr, connections);
-  const TrivialServer instrumented(&instrumentation, connections);
-  if (!plain.ok() || !instrumented.ok()) {
-    state.SkipWithError("cannot listen on a loopback port");
-    return;
-  }
-  drive_with_wrk(script.path(), plain.port(), connections, 1);
-  drive_with_wrk(script.path(), instrumented.port(), connections, 1);
-  const std::uint64_t dropped_at_start = tracer.stats().dropped_queue_full;
-
-  const mmf::bench::Comparison comparison = mmf::bench::compare_in_rounds(
-      state,
-      [&] { return drive_with_wrk(script.path(), plain.port(), connections, kWrkPhaseSeconds); },
-      [&] {
-        return drive_with_wrk(script.path(), instrumented.port(), connections, kWrkPhaseSeconds);
-      });
-  if (!mmf::bench::report(state, comparison, "rps")) return;
-  const auto dropped = static_cast<double>(tracer.stats().dropped_queue_full - dropped_at_start);
-  const Load& mmf_load = comparison.instrumented;
-  state.counters["dropped"] =
-      mmf_load.requests > 0 ? dropped / static_cast<double>(mmf_load.requests) : 0;
+  compare_servers(state, connections, [&script, connections](int port, bool warm_up) {
+    return drive_with_wrk(script.path(), port, connections, warm_up ? 1 : kWrkPhaseSeconds);
+  });
 }
 BENCHMARK(BM_TrivialGet_Wrk)
     ->ArgName("connections")
