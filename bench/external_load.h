@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "bench/closed_loop.h"
+#include "tests/support/run_command.h"
 
 namespace mmf::bench {
 
@@ -27,11 +28,7 @@ struct GeneratorRun {
 inline GeneratorRun run_generator(const std::string& command) {
   GeneratorRun run;
   const double cpu_start = process_cpu_seconds();
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) run.output += buffer;
-  run.status = ::pclose(pipe);
+  run.status = testing_support::run_command(command, run.output);
   run.cpu_seconds = process_cpu_seconds() - cpu_start;
   return run;
 }
@@ -46,6 +43,7 @@ inline bool have_program(const std::string& name) {
 class TempFile {
  public:
   explicit TempFile(std::string_view contents) {
+    // mkstemp() replaces the six X's with a unique name and creates the file.
     std::string path = (std::filesystem::temp_directory_path() / "mmf-bench-XXXXXX").string();
     const int fd = ::mkstemp(path.data());
     if (fd < 0) return;

@@ -115,8 +115,7 @@ class TrivialServer {
   std::thread thread_;
 };
 
-// connections threads, each with its own keep-alive connection, send GET /ok back to back
-// for duration.
+// The headers of every request, from either load generator.
 const httplib::Headers kHeaders = {
     {"Accept", "text/plain"},
     {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
@@ -124,6 +123,8 @@ const httplib::Headers kHeaders = {
     {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
     {"X-Correlation-ID", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
 
+// connections threads, each with its own keep-alive connection, send GET /ok back to back
+// for duration.
 Load drive(int port, int connections, Clock::duration duration) {
   return mmf::bench::drive(connections, duration, [port] {
     auto client = std::make_shared<httplib::Client>("127.0.0.1", port);

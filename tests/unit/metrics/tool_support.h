@@ -3,13 +3,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include "support/run_command.h"
 
 namespace mmf::testing_support {
 
@@ -23,18 +24,6 @@ inline constexpr const char* kPython = "/usr/bin/python3";
     if (required != nullptr && std::string_view(required) == "1") FAIL() << message; \
     GTEST_SKIP() << message << "; MMF_REQUIRE_TOOLS=1 makes this a failure";         \
   }
-
-// Runs command with sh; returns its exit status, and its stdout and stderr in output.
-inline int run_command(const std::string& command, std::string& output) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-    output.append(buffer, n);
-  }
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // Writes contents to a new file in the test's temporary directory; returns its path.
 inline std::string temp_file(std::string_view contents) {
