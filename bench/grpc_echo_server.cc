@@ -1,5 +1,5 @@
 // The echo service of grpc_throughput_bench alone, in a process of its own, for tools that load
-// or profile a server from outside (bench/grpc_instructions.sh runs it under callgrind):
+// or profile a server from outside (bench/server_instructions.sh runs it under callgrind):
 //
 //   grpc_echo_server SETUP [--callback]
 //

@@ -49,6 +49,7 @@
 #include "bench/closed_loop.h"
 #include "bench/discard_exporter.h"
 #include "bench/external_load.h"
+#include "bench/trivial_server.h"
 #include "mmf/httplib_middleware.h"
 #include "mmf/metrics.h"
 #include "mmf/span_exporter.h"
@@ -57,6 +58,8 @@
 namespace {
 
 using mmf::bench::DiscardExporter;
+using mmf::bench::kHeaders;
+using mmf::bench::TrivialServer;
 
 using mmf::bench::Clock;
 using mmf::bench::Load;
@@ -68,60 +71,6 @@ constexpr int kRounds = 10;
 // thread for every connection the benchmarks open (more would only sleep).
 constexpr int kMaxConnections = 4;
 constexpr int kWrkConnections = 16;
-
-void answer_ok(const httplib::Request&, httplib::Response& response) {
-  response.set_content("ok", "text/plain");
-}
-
-// A server on a free loopback port with GET /ok, instrumented when given an instrumentation.
-class TrivialServer {
- public:
-  TrivialServer(mmf::HttpServerInstrumentation* instrumentation, int threads) {
-    server_.new_task_queue = [threads] {
-      return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-    };
-    // httplib closes a keep-alive connection after 5 requests by default: the benchmark would
-    // measure connection setup instead of requests.
-    server_.set_keep_alive_max_count(1'000'000'000);
-    // Without it, a response written in two parts waits for the client's delayed ACK.
-    server_.set_tcp_nodelay(true);
-    if (instrumentation != nullptr) {
-      middleware_.emplace(server_, *instrumentation);
-      middleware_->Get("/ok", answer_ok);
-    } else {
-      server_.Get("/ok", answer_ok);
-    }
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) return;
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() does nothing to a server not yet running, and the destructor would then wait
-    // forever (httplib 0.11 has no wait_until_ready()).
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~TrivialServer() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  TrivialServer(const TrivialServer&) = delete;
-  TrivialServer& operator=(const TrivialServer&) = delete;
-
-  bool ok() const { return port_ > 0; }
-  int port() const { return port_; }
-
- private:
-  httplib::Server server_;
-  std::optional<mmf::CorrelationMiddleware> middleware_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-// The headers of every request, from either load generator.
-const httplib::Headers kHeaders = {
-    {"Accept", "text/plain"},
-    {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-    {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
-    {"baggage", "tenant_id=acme-corp,feature_flag=checkout-v2"},
-    {"X-Correlation-ID", "0190b6f2-4c1d-7a3e-9b5f-2d8e6a1c4f70"}};
 
 // connections threads, each with its own keep-alive connection, send GET /ok back to back
 // for duration.
