@@ -386,9 +386,14 @@ void TracerCore::enqueue(ThreadSlot& slot, SpanRecord* record) noexcept {
   slot.queue.commit();
   SpanRecord::destroy(record);
   // A queue that holds a batch wakes the exporter early (once: the flag stays set until then).
-  if (slot.queue.holds_at_least(options_.batch.max_export_batch_size) &&
-      !wake_.load(std::memory_order_relaxed) && !wake_.exchange(true)) {
-    wake_exporter();
+  if (slot.queue.holds_at_least(options_.batch.max_export_batch_size)) {
+    // The span's commit (a store) must be visible before the flag is read, or this thread can
+    // read a flag the exporter has just cleared as still set while the exporter, having
+    // cleared it, reads the queue without the span: neither wakes anyone and the span waits
+    // for the schedule delay (x86 lets a load pass an earlier store). The exporter has the
+    // matching fence. holds_at_least() is true at most once a batch, so this is rare.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!wake_.load(std::memory_order_relaxed) && !wake_.exchange(true)) wake_exporter();
   }
 }
 
@@ -419,6 +424,9 @@ void TracerCore::run() noexcept {
       });
     }
     wake_.store(false);
+    // Pairs with the fence in enqueue(): the queues are read after the flag is cleared, so a
+    // span committed by a thread that then read the flag as still set is seen by this round.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     const std::uint64_t flush_target = flush_requested_;
     const bool stop = stopping_.load();
     auto deadline = std::chrono::steady_clock::now() + options_.batch.export_timeout;
