@@ -23,6 +23,7 @@
 
 #include "bench/discard_exporter.h"
 #include "bench/echo_server.h"
+#include "bench/standalone_server.h"
 #include "mmf/grpc_interceptor.h"
 #include "mmf/metrics.h"
 #include "mmf/tracer.h"
@@ -67,11 +68,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string target = server.target();
-  std::cout << target.substr(target.rfind(':') + 1) << std::endl;
-  std::string line;
-  while (std::getline(std::cin, line)) {
-  }
-  tracer.force_flush(std::chrono::seconds(5));
-  std::cerr << "spans exported: " << exporter->count() << "\n";
-  return 0;
+  return mmf::bench::serve_until_stdin_closes(std::stoi(target.substr(target.rfind(':') + 1)),
+                                              tracer, *exporter);
 }

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "bench/discard_exporter.h"
+#include "bench/standalone_server.h"
 #include "bench/trivial_server.h"
 #include "mmf/metrics.h"
 #include "mmf/tracer.h"
@@ -46,11 +47,5 @@ int main(int argc, char** argv) {
     std::cerr << "httplib_server: cannot listen on a loopback port\n";
     return 1;
   }
-  std::cout << server.port() << std::endl;
-  std::string line;
-  while (std::getline(std::cin, line)) {
-  }
-  tracer.force_flush(std::chrono::seconds(5));
-  std::cerr << "spans exported: " << exporter->count() << "\n";
-  return 0;
+  return mmf::bench::serve_until_stdin_closes(server.port(), tracer, *exporter);
 }
