@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -87,8 +88,12 @@ std::string reencode_baggage(std::string_view decoded) {
   return out;
 }
 
+// Two memchr passes (vectorised by the C library) instead of one loop testing each character
+// twice: this runs on every response header the middleware adds, about 120 characters a request.
 bool has_line_break(std::string_view text) noexcept {
-  return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; });
+  if (text.empty()) return false;  // memchr must not be given a null pointer, even for 0 bytes
+  return std::memchr(text.data(), '\n', text.size()) != nullptr ||
+         std::memchr(text.data(), '\r', text.size()) != nullptr;
 }
 
 std::uint64_t response_body_bytes(const httplib::Response& response) {
