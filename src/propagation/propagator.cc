@@ -41,13 +41,10 @@ struct Known {
   Slot slot;
 };
 
+// In the order a name is compared with the others of its length: the correlation headers,
+// which most requests carry, before B3's.
 constexpr Known kKnown[] = {
     {headers::kBaggage, Slot::kBaggage},
-    {headers::kB3, Slot::kB3},
-    {headers::kB3TraceId, Slot::kB3TraceId},
-    {headers::kB3SpanId, Slot::kB3SpanId},
-    {headers::kB3Sampled, Slot::kB3Sampled},
-    {headers::kB3Flags, Slot::kB3Flags},
     {headers::kCorrelationId, Slot::kCorrelationId},
     {headers::kRequestId, Slot::kRequestId},
     {headers::kUserId, Slot::kUserId},
@@ -58,16 +55,31 @@ constexpr Known kKnown[] = {
     {headers::kMmfSessionId, Slot::kMmfSessionId},
     {headers::kMmfPluginId, Slot::kMmfPluginId},
     {headers::kMmfOperationId, Slot::kMmfOperationId},
+    {headers::kB3, Slot::kB3},
+    {headers::kB3TraceId, Slot::kB3TraceId},
+    {headers::kB3SpanId, Slot::kB3SpanId},
+    {headers::kB3Sampled, Slot::kB3Sampled},
+    {headers::kB3Flags, Slot::kB3Flags},
 };
 
 // The longest known name; a quick length test rejects most unrelated headers.
 constexpr std::size_t kLongestName = 20;
 constexpr std::size_t kMaxSameLength = 4;
 
-// Candidates grouped by name length, so a header is compared with at most four names.
+// A character's low five bits: the same for both cases of a letter, so a cheap filter that
+// lets through every spelling of a known name (and a few others, which the compare refuses).
+constexpr unsigned low_bits(char c) noexcept { return static_cast<unsigned char>(c) & 0x1fU; }
+
+// Candidates grouped by name length, so a header is compared with at most four names; and for
+// each length, which first and last characters (by low_bits) those names have. Most headers
+// of a request (Host, Accept, Content-Type, ...) share a length with a known name but neither
+// end: they are refused by two bit tests instead of a case-folding compare with each candidate
+// (about half of the instructions of extracting a 17-header request went to those compares).
 struct ByLength {
   Known entries[kLongestName + 1][kMaxSameLength] = {};
   std::uint8_t count[kLongestName + 1] = {};
+  std::uint32_t first[kLongestName + 1] = {};
+  std::uint32_t last[kLongestName + 1] = {};
 };
 
 constexpr ByLength kByLength = [] {
@@ -75,6 +87,8 @@ constexpr ByLength kByLength = [] {
   for (const Known& known : kKnown) {
     const std::size_t length = known.name.size();
     table.entries[length][table.count[length]++] = known;
+    table.first[length] |= 1U << low_bits(known.name.front());
+    table.last[length] |= 1U << low_bits(known.name.back());
   }
   return table;
 }();
@@ -82,6 +96,10 @@ constexpr ByLength kByLength = [] {
 Slot classify(std::string_view name) noexcept {
   if (name.size() > kLongestName) return Slot::kNone;
   const std::size_t length = name.size();
+  if (length == 0 || !((kByLength.first[length] >> low_bits(name.front())) & 1U) ||
+      !((kByLength.last[length] >> low_bits(name.back())) & 1U)) {
+    return Slot::kNone;
+  }
   for (std::size_t i = 0; i < kByLength.count[length]; ++i) {
     if (iequals(name, kByLength.entries[length][i].name)) return kByLength.entries[length][i].slot;
   }

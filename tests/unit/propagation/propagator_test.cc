@@ -79,6 +79,63 @@ TEST(PropagatorExtract, MatchesCorrelationHeaderNamesInAnyCase) {
   EXPECT_EQ(context.plugin(), "plug");
 }
 
+// Every header the Propagator reads besides the trace headers, and how to tell it was read.
+// Names are first filtered by their length and their first and last characters' low five
+// bits, which lets through more than the two cases of a letter: the compare must refuse the
+// rest. So every byte value at every position of each name is tried: the header is read
+// exactly when the changed byte is the same letter in either case.
+TEST(PropagatorExtract, ReadsEachHeaderUnderItsNameInAnyCaseAndNoOther) {
+  struct Case {
+    std::string_view name;
+    std::string_view value;
+    bool (*read)(const Context&);
+    HeaderList others = {};  // what must arrive with it for it to matter
+  };
+  using C = const Context&;
+  const std::string b3_trace = "80f198ee56343ba864fe8b2a57d3eff7";
+  const std::string b3_span = "e457b5a2e4d86bd1";
+  const HeaderList b3_ids = {{std::string(headers::kB3TraceId), b3_trace},
+                             {std::string(headers::kB3SpanId), b3_span}};
+  const std::vector<Case> cases = {
+      {headers::kCorrelationId, "corr-1", [](C c) { return c.correlation_id() == "corr-1"; }},
+      {headers::kRequestId, "req-1", [](C c) { return c.request_id() == "req-1"; }},
+      {headers::kUserId, "user-1", [](C c) { return c.user_id() == "user-1"; }},
+      {headers::kSessionId, "sess-1", [](C c) { return c.session_id() == "sess-1"; }},
+      {headers::kMmfCorrelationId, "corr-2", [](C c) { return c.correlation_id() == "corr-2"; }},
+      {headers::kMmfRequestId, "req-2", [](C c) { return c.request_id() == "req-2"; }},
+      {headers::kMmfUserId, "user-2", [](C c) { return c.user_id() == "user-2"; }},
+      {headers::kMmfSessionId, "sess-2", [](C c) { return c.session_id() == "sess-2"; }},
+      {headers::kMmfPluginId, "plug", [](C c) { return c.plugin() == "plug"; }},
+      {headers::kMmfOperationId, "op-1", [](C c) { return c.operation_id() == "op-1"; }},
+      {headers::kBaggage, "k=v", [](C c) { return c.baggage().get("k") == "v"; }},
+      {headers::kB3, "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1",
+       [](C c) { return c.span_context().is_valid(); }},
+      {headers::kB3TraceId, b3_trace, [](C c) { return c.span_context().is_valid(); }, {b3_ids[1]}},
+      {headers::kB3SpanId, b3_span, [](C c) { return c.span_context().is_valid(); }, {b3_ids[0]}},
+      {headers::kB3Sampled, "1", [](C c) { return c.span_context().is_sampled(); }, b3_ids},
+      {headers::kB3Flags, "1", [](C c) { return c.span_context().is_sampled(); }, b3_ids},
+  };
+  const Propagator propagator;
+  for (const Case& test : cases) {
+    HeaderList headers = test.others;
+    headers.emplace_back(std::string(test.name), std::string(test.value));
+    ASSERT_TRUE(test.read(propagator.extract(headers))) << test.name;
+    for (std::size_t at = 0; at < test.name.size(); ++at) {
+      const char original = test.name[at];
+      const bool letter = (original | 0x20) >= 'a' && (original | 0x20) <= 'z';
+      const char lower = letter ? static_cast<char>(original | 0x20) : original;
+      const char upper = letter ? static_cast<char>(lower & ~0x20) : original;
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string changed(test.name);
+        changed[at] = static_cast<char>(byte);
+        headers.back().first = changed;
+        const bool same = changed[at] == lower || changed[at] == upper;
+        ASSERT_EQ(test.read(propagator.extract(headers)), same) << "\"" << changed << "\"";
+      }
+    }
+  }
+}
+
 TEST(PropagatorExtract, PrefersTheStandardFamilyWhenBothArrive) {
   const HeaderList headers{{"X-MMF-Correlation-ID", "mmf"}, {"X-Correlation-ID", "standard"}};
   EXPECT_EQ(Propagator().extract(headers).correlation_id(), "standard");
