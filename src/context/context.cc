@@ -19,11 +19,6 @@ constinit thread_local const ContextData* tls_current = nullptr;
 
 void destroy(const ContextData* data) noexcept { delete data; }
 
-const std::string& empty_string() noexcept {
-  static const std::string empty;
-  return empty;
-}
-
 const BusinessContext& empty_business_context() noexcept {
   static const BusinessContext empty;
   return empty;

@@ -60,7 +60,14 @@ inline void release(const ContextData* data) noexcept {
 extern constinit thread_local const ContextData* tls_current
     __attribute__((tls_model("initial-exec")));
 
-const std::string& empty_string() noexcept;
+// What every string field reads as when no Context is current. Inline, so that reading it
+// costs a load where a call into the library cost most of get_correlation_id()'s 2.4 ns
+// outside every scope (GCC initialises it at compile time; clang 14 cannot with libstdc++ 12's
+// std::string, and checks a guard instead).
+inline const std::string& empty_string() noexcept {
+  static const std::string empty;
+  return empty;
+}
 const BusinessContext& empty_business_context() noexcept;
 
 }  // namespace detail
