@@ -19,11 +19,6 @@ constinit thread_local const ContextData* tls_current = nullptr;
 
 void destroy(const ContextData* data) noexcept { delete data; }
 
-const BusinessContext& empty_business_context() noexcept {
-  static const BusinessContext empty;
-  return empty;
-}
-
 Counters& counters() noexcept {
   static Counters instance;
   return instance;
